@@ -107,6 +107,15 @@ class Alert:
             out[name] = value.isoformat() if isinstance(value, datetime) else value
         return out
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Alert:
+        """Inverse of ``as_dict`` (used by storage to rebuild an alert from its stored JSON)."""
+        values = dict(data)
+        for name in ("item_published", "created_at"):
+            if isinstance(values.get(name), str):
+                values[name] = datetime.fromisoformat(values[name])
+        return cls(**{k: values[k] for k in cls.__dataclass_fields__})
+
 
 @dataclass(frozen=True)
 class RenderedAlert:
@@ -117,3 +126,4 @@ class RenderedAlert:
     text: str
     html: str
     payload: dict[str, Any]
+

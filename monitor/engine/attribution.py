@@ -1,0 +1,209 @@
+"""Who takes the position in a sentence: the speaker of a quote, or the grammatical subject. Pure.
+
+For a cue at a position in a sentence the speaker is, in order:
+
+1. the possessor of a wish the cue is the object of ("Russia's request for sanctions relief" -> Russia);
+2. the subject of a subordinate clause that holds the cue and names its own actor
+   ("..., after the Kremlin linked a truce to sanctions relief" -> the Kremlin);
+3. the actor before a verb of saying that precedes the cue ("Kallas said the EU ..."), or after it
+   ("..., the EU's foreign policy chief said"); "according to X" likewise. When that speaker only relays
+   (a news outlet, "sources", "the report"), the subject of what it reports;
+4. with no verb of saying, the subject: the first actor named in the cue's clause, before the cue
+   ("EU ambassadors agreed to release ...", "Orban urged the EU to ..." -> Orban);
+5. a pronoun ("she said") stands for the previous sentence's speaker. (A feed that is the holder's own
+   channel speaks for the holder when nobody is named: the engine applies that.)
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from monitor.engine.lexicon import (
+    ACCORDING_TO,
+    CLAUSE_BREAK,
+    POSSESSED_WISH,
+    PRONOUNS,
+    SPEECH_VERBS,
+    STRONG_BREAK,
+    TRANSPARENT,
+)
+
+_POST_FRAME = re.compile(r",\s*([^,;]{1,90}?)\s+(" + SPEECH_VERBS.pattern + r")")
+_WORD = re.compile(r"[\w'-]+")
+_TITLE_SPEAKER = re.compile(r"^([^:]{1,50}):\s")
+_SUBORDINATOR = re.compile(
+    r"^(?:(?:and|but|while|whereas|although|though|as|because|since|after|before|when|if|once|until|so that|by contrast)\s+)+"
+)
+_ARTICLE = re.compile(r"(?:the|a|an) ")
+_FINITE_VERB = re.compile(
+    r"\s*(?:[\w'-]+\s+){0,3}?(?:is|are|was|were|has|had|have|will|would|could|can|may|might|must|should|does|did|do|"
+    r"\w+ed|\w+s)\b"
+)
+CHAIN_GAP = 2  # words allowed between two mentions that name one speaker ("EU sanctions envoy David O'Sullivan")
+
+
+@dataclass(frozen=True)
+class Speaker:
+    """Who a cue is attributed to: the phrase that names them, and how it was found."""
+
+    phrase: str  # normalised text naming the speaker ("kallas", "the eu's foreign policy chief")
+    via: str  # wish, clause, quote-before, quote-after, according-to, relay, subject, pronoun, voice, none
+    pronoun: bool = False
+
+    @property
+    def known(self) -> bool:
+        return bool(self.phrase)
+
+
+NOBODY = Speaker("", "none")
+
+
+class SentenceReader:
+    """Attribution for one normalised sentence, given the actors the engine knows and the previous speaker."""
+
+    def __init__(self, text: str, actors: re.Pattern[str], previous: Speaker) -> None:
+        self.text = text
+        self.actors = actors
+        self.previous = previous
+        self.verbs = list(SPEECH_VERBS.finditer(text))
+        self.according = list(ACCORDING_TO.finditer(text))
+        self._mentions = [m for m in actors.finditer(text) if m.group(0).strip()]
+
+    # ---- the sentence's main speaker, for the next sentence's pronouns
+    def main_speaker(self) -> Speaker:
+        title = _TITLE_SPEAKER.match(self.text)
+        if title and self._has_actor(title.group(1)):
+            return Speaker(title.group(1).strip(), "quote-before")
+        if self.verbs:
+            found = self._speaker_before(self.verbs[0].start())
+            if found.known and found.via != "relay":
+                return found
+        for m in self._mentions:
+            if not TRANSPARENT.fullmatch(m.group(0)):
+                return self._resolve(m.group(0), "subject")
+        return self.previous
+
+    # ---- the speaker of a cue at [start, end)
+    def speaker_at(self, start: int, end: int) -> Speaker:
+        wish = None
+        for wish in POSSESSED_WISH.finditer(self.text, max(0, start - 60), start):
+            pass
+        if wish and self._has_actor(wish.group(1)) and not PRONOUNS.fullmatch(wish.group(1)):
+            return Speaker(wish.group(1), "wish")
+        title = _TITLE_SPEAKER.match(self.text)
+        if title and start > title.end() and self._has_actor(title.group(1)):
+            return self._resolve(title.group(1).strip(), "quote-before")
+        before = [v for v in self.verbs if v.end() <= start]
+        lo = before[-1].end() if before else 0
+        clause = self._clause_subject(lo, start)
+        if clause.known:
+            return clause
+        for verb in reversed(before):  # innermost frame first; fall back outward when it names nobody
+            found = self._speaker_before(verb.start())
+            if found.via == "relay":
+                subject = self._first_actor(verb.end(), start)
+                if subject.known:
+                    return subject
+            elif found.known:
+                return found
+        found = self._according_to(start, end)
+        if found.known:
+            return found
+        post = _POST_FRAME.search(self.text, end)
+        if post and not before:
+            phrase = post.group(1)
+            if self._has_actor(phrase) and not self._relay_only(phrase):
+                return self._resolve(phrase.strip(), "quote-after")
+        return self._subject(start)
+
+    def _according_to(self, start: int, end: int) -> Speaker:
+        for acc in self.according:
+            tail = self.text[acc.end() :]
+            cut = re.search(r"[,;]", tail)
+            who = tail[: cut.start()] if cut else tail
+            if cut and acc.end() + cut.end() <= start:
+                if self._relay_only(who):
+                    subject = self._first_actor(acc.end() + cut.end(), start)
+                    if subject.known:
+                        return subject
+                elif self._has_actor(who):
+                    return self._resolve(who.strip(), "according-to")
+            elif acc.start() >= end and self._has_actor(who) and not self._relay_only(who):
+                return self._resolve(who.strip(), "according-to")
+        return NOBODY
+
+    def _speaker_before(self, verb_start: int) -> Speaker:
+        """The speaker of a verb of saying: the actor phrase right before it, or the clause's subject."""
+        window = self.text[max(0, verb_start - 100) : verb_start]
+        breaks = list(CLAUSE_BREAK.finditer(window))
+        offset = max(0, verb_start - 100) + (breaks[-1].end() if breaks else 0)
+        mentions = [m for m in self._mentions if offset <= m.start() and m.end() <= verb_start]
+        if not mentions:
+            return self._subject(verb_start) if not self.text[offset:verb_start].strip() else NOBODY
+        last = mentions[-1]
+        if PRONOUNS.fullmatch(last.group(0)):
+            return self._resolve(last.group(0), "quote-before")
+        first = last
+        for m in reversed(mentions[:-1]):
+            if len(_WORD.findall(self.text[m.end() : first.start()])) > CHAIN_GAP:
+                break
+            first = m
+        phrase = self.text[first.start() : verb_start].strip()
+        if self._relay_only(phrase):
+            return Speaker(phrase, "relay")
+        return Speaker(phrase, "quote-before")
+
+    def _clause_subject(self, lo: int, start: int) -> Speaker:
+        """The subject of a clause that begins after a break before the cue with an actor of its own."""
+        found = NOBODY
+        for brk in CLAUSE_BREAK.finditer(self.text, lo, start):
+            if brk.group(0).strip() == "and" and self._mention_ends_at(brk.start()):
+                continue  # "Russia and Ukraine": one noun phrase, not a new clause
+            head = _SUBORDINATOR.sub("", self.text[brk.end() : start].lstrip())
+            m = self.actors.match(head)
+            if not m and _ARTICLE.match(head):
+                m = self.actors.search(head, 0, 40)
+            if not m or TRANSPARENT.fullmatch(m.group(0)) or PRONOUNS.fullmatch(m.group(0)):
+                continue
+            rest = head[m.end() :]
+            if not rest.strip() or _FINITE_VERB.match(rest):
+                found = self._resolve(m.group(0), "clause")
+        return found
+
+    def _mention_ends_at(self, pos: int) -> bool:
+        return any(m.end() == pos for m in self._mentions)
+
+    def _relay_only(self, phrase: str) -> bool:
+        """Whether ``phrase`` names only news outlets, sources and reports (who relay others' words)."""
+        found = [m.group(0) for m in self.actors.finditer(phrase)]
+        return bool(found) and all(TRANSPARENT.fullmatch(f) for f in found)
+
+    def _has_actor(self, phrase: str) -> bool:
+        return bool(self.actors.search(phrase))
+
+    def _first_actor(self, lo: int, hi: int) -> Speaker:
+        for m in self._mentions:
+            if lo <= m.start() and m.end() <= hi and not TRANSPARENT.fullmatch(m.group(0)):
+                head = self.text[lo : m.end()]
+                breaks = list(CLAUSE_BREAK.finditer(head, 0, m.start() - lo))
+                head = head[breaks[-1].end() :] if breaks else head
+                return self._resolve(" ".join(_WORD.findall(head)[-6:]) or m.group(0), "subject")
+        return NOBODY
+
+    def _subject(self, start: int) -> Speaker:
+        seg = 0
+        for brk in STRONG_BREAK.finditer(self.text, 0, start):
+            seg = brk.end()
+        found = self._first_actor(seg, start)
+        if not found.known and seg:
+            found = self._first_actor(0, start)
+        return found
+
+    def _resolve(self, phrase: str, via: str) -> Speaker:
+        words = _WORD.findall(phrase)
+        if words and len(words) <= 2 and PRONOUNS.fullmatch(" ".join(words)):
+            if self.previous.known:
+                return Speaker(self.previous.phrase, "pronoun", pronoun=True)
+            return NOBODY
+        return Speaker(phrase, via)

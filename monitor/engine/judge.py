@@ -1,0 +1,286 @@
+"""The engine: an item and compiled stances in, one verdict per stance out. Pure.
+
+For each stance the item is routed to (by the words of its topic), the engine reads the title and body as one
+text, sentence by sentence: it finds the stance's cues, reads each cue's polarity in its clause (negation,
+double negation, evaluative predicates, hedges), attributes it to a speaker, and keeps only what the holder
+says or does. Any shift the holder shows makes the verdict ``shift``; else a restatement makes it ``hold``;
+else ``none``, with the reason (off topic, holder silent, or somebody else's position).
+
+A second stage (an NLI model, say) can be added behind ``Judge``: it receives each rule verdict and may
+change it; callers do not change.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import Protocol
+
+from monitor.engine.attribution import NOBODY, SentenceReader, Speaker
+from monitor.engine.lexicon import (
+    CLAUSE_BREAK,
+    HEDGES,
+    NEGATORS,
+    OPENING_UNDER_NEGATION,
+    OTHER_ACTORS,
+    PARTIAL,
+    POST_NEGATORS,
+    PRONOUNS,
+    ROLE,
+    SPEECH_VERBS,
+    TRANSPARENT,
+)
+from monitor.engine.patterns import normalize
+from monitor.engine.rules import Stance
+from monitor.engine.text import Sentence, item_sentences
+from monitor.models import Evidence, FeedItem, Label, Span, Verdict
+
+WINDOW = 80  # characters before a cue in which negation and hedges are read
+GRADE_RANK = {"hedge": 1, "partial": 2, "reversal": 3}
+_KIND_ORDER = {"restates": 0, "supports": 1, "opposes": 2}
+_WORDS = re.compile(r"[a-z0-9][\w'-]*")
+
+
+class Judge(Protocol):
+    """A second stage: receives the rule engine's verdict for (item, stance) and returns the final one."""
+
+    def __call__(self, item: FeedItem, stance: Stance, verdict: Verdict) -> Verdict: ...
+
+
+@dataclass(frozen=True)
+class CueReading:
+    """One cue found in one sentence, read in its clause and attributed."""
+
+    sentence: Sentence
+    span: tuple[int, int]
+    kind: str  # supports, opposes, restates
+    negations: tuple[str, ...]
+    hedges: tuple[str, ...]
+    partial: bool
+    speaker: Speaker
+    by_holder: bool
+    side: str  # the side of the proposition the clause takes: supports / opposes
+    label: Label  # what it means for the stance (hold / shift); 'none' when not the holder's
+
+    @property
+    def cue(self) -> str:
+        return self.sentence.text[self.span[0] : self.span[1]]
+
+    @property
+    def grade(self) -> str:
+        if self.hedges:
+            return "hedge"
+        return "partial" if self.partial else "reversal"
+
+
+class Engine:
+    """Judge items against compiled stances. Build once; ``judge`` is safe to call from many threads."""
+
+    def __init__(self, stances: Sequence[Stance], second_stage: Judge | None = None) -> None:
+        self.stances = tuple(stances)
+        self.second_stage = second_stage
+        self._index: dict[str, list[Stance]] = {}
+        for stance in self.stances:
+            for word in stance.index_terms:
+                self._index.setdefault(word, []).append(stance)
+        holder_alts = [s.holder_re.pattern for s in self.stances]
+        holder_alts += [s.not_holder_re.pattern for s in self.stances if s.not_holder_re]
+        self._actors = re.compile("|".join([*holder_alts, OTHER_ACTORS.pattern, ROLE.pattern, PRONOUNS.pattern, TRANSPARENT.pattern]))
+
+    def stance(self, stance_id: str) -> Stance:
+        for s in self.stances:
+            if s.id == stance_id:
+                return s
+        raise KeyError(stance_id)
+
+    def candidates(self, text: str) -> list[Stance]:
+        """The stances whose topic words occur in ``text`` (normalised), in rule order."""
+        words = set(_WORDS.findall(text))
+        hit = {id(s) for w in words for s in self._index.get(w, ())}
+        return [s for s in self.stances if id(s) in hit]
+
+    def judge(self, item: FeedItem) -> list[Verdict]:
+        """A verdict for every stance the item is routed to; stances not listed are ``none``."""
+        full = normalize(f"{item.title}\n{item.text}")
+        stances = self.candidates(full)
+        if not stances:
+            return []
+        reading = _ItemReading(item, self._actors)
+        out = []
+        for stance in stances:
+            verdict = judge_stance(reading, stance, full)
+            if self.second_stage is not None:
+                verdict = self.second_stage(item, stance, verdict)
+            out.append(verdict)
+        return out
+
+    def judge_all(self, item: FeedItem) -> dict[str, Verdict]:
+        """A verdict for every stance, ``none`` for those the item is not routed to."""
+        got = {v.stance_id: v for v in self.judge(item)}
+        return {s.id: got.get(s.id) or Verdict(s.id, "none", reason="item does not mention the topic") for s in self.stances}
+
+
+class _ItemReading:
+    """The sentences of one item with their attribution, computed once and shared by every stance."""
+
+    def __init__(self, item: FeedItem, actors: re.Pattern[str]) -> None:
+        self.item = item
+        self.sentences = item_sentences(item.title, item.text)
+        self.normalized = [normalize(s.text) for s in self.sentences]
+        self.readers: list[SentenceReader] = []
+        previous = NOBODY
+        for i, text in enumerate(self.normalized):
+            reader = SentenceReader(text, actors, previous)
+            self.readers.append(reader)
+            if not self.sentences[i].is_title:  # a headline's speaker is not the body's "she"
+                previous = reader.main_speaker()
+            elif reader.main_speaker().known:
+                previous = reader.main_speaker()
+
+
+def judge_stance(reading: _ItemReading, stance: Stance, full_text: str) -> Verdict:
+    trace = [f"stance {stance.id}: holder {stance.holder}, baseline {stance.baseline} '{stance.proposition}'"]
+    missing = [r.pattern[:40] for r in stance.topic_res if not r.search(full_text)]
+    if missing:
+        trace.append("topic: not every topic group is mentioned -> none")
+        return Verdict(stance.id, "none", reason="item is not about the stance's topic", trace=tuple(trace))
+    trace.append("topic: mentioned")
+    readings = list(_read_cues(reading, stance))
+    if not readings:
+        trace.append("cues: none of the stance's cues occur")
+        return Verdict(stance.id, "none", reason="no cue of the stance occurs", trace=tuple(trace))
+    for r in readings:
+        trace.append(_describe(r, stance))
+    mine = [r for r in readings if r.by_holder]
+    if not mine:
+        who = sorted({r.speaker.phrase for r in readings if r.speaker.known}) or ["nobody named"]
+        reason = f"position taken by {', '.join(who)}, not by {stance.holder}"
+        trace.append(f"verdict: none ({reason})")
+        return Verdict(stance.id, "none", reason=reason, trace=tuple(trace))
+    shifts = [r for r in mine if r.label == "shift"]
+    chosen = shifts or [r for r in mine if r.label == "hold"]
+    label: Label = "shift" if shifts else "hold"
+    best = max(chosen, key=lambda r: (GRADE_RANK[r.grade] if label == "shift" else 0, not r.speaker.pronoun))
+    grade = max((r.grade for r in chosen), key=GRADE_RANK.__getitem__) if label == "shift" else None
+    score = _score(best, label, len(chosen))
+    reason = _reason(best, stance)
+    evidence = tuple(_evidence(r, stance) for r in sorted(chosen, key=lambda r: r.sentence.start))
+    evidence = tuple(sorted(evidence, key=lambda e: e.sentence != best.sentence.text))
+    trace.append(f"verdict: {label}{f' ({grade})' if grade else ''}, score {score:.2f}: {reason}")
+    return Verdict(stance.id, label, grade, score, evidence, reason, tuple(trace))
+
+
+def _read_cues(reading: _ItemReading, stance: Stance) -> Iterable[CueReading]:
+    for sentence, text, reader in zip(reading.sentences, reading.normalized, reading.readers, strict=True):
+        matches = [
+            (m.start(), m.end(), kind)
+            for kind, regex in (("restates", stance.restates_re), ("supports", stance.supports_re), ("opposes", stance.opposes_re))
+            if regex is not None
+            for m in regex.finditer(text)
+        ]
+        # Where cues overlap, the one that starts first governs the other ("hold back on [further sanctions]",
+        # "remove [sanctions until the war is over]"); then the longer; then a restatement before the rest.
+        found: list[tuple[int, int, str]] = []
+        for start, end, kind in sorted(matches, key=lambda m: (m[0], m[0] - m[1], _KIND_ORDER[m[2]])):
+            if not any(a < end and start < b for a, b, _ in found):
+                found.append((start, end, kind))
+        previous_end = 0
+        for start, end, kind in sorted(found):
+            yield _read_one(sentence, text, reader, start, end, kind, stance, reading.item, previous_end)
+            previous_end = end
+
+
+def _read_one(
+    sentence: Sentence,
+    text: str,
+    reader: SentenceReader,
+    start: int,
+    end: int,
+    kind: str,
+    stance: Stance,
+    item: FeedItem,
+    previous_end: int,
+) -> CueReading:
+    lo = max(0, start - WINDOW, previous_end)  # a cue's negation does not reach back past another cue
+    for verb in SPEECH_VERBS.finditer(text, lo, start):
+        lo = max(lo, verb.end())
+    for brk in CLAUSE_BREAK.finditer(text, lo, start):
+        if not re.fullmatch(r",\s", brk.group(0)) or _clause_has_subject(text[brk.end() : start]):
+            lo = brk.end()
+    window = text[lo:start]
+    negations = [m.group(0) for m in NEGATORS.finditer(window)]
+    post = POST_NEGATORS.search(text[end:])
+    if post:
+        negations.append(post.group(0).strip())
+    hedges = [m.group(0) for m in HEDGES.finditer(window)]
+    if negations and len(negations) % 2 == 0 and OPENING_UNDER_NEGATION.search(window):
+        hedges.append("not ... " + OPENING_UNDER_NEGATION.search(window).group(0))  # type: ignore[union-attr]
+    partial = bool(PARTIAL.search(window) or PARTIAL.search(text[start:end]))
+    speaker = reader.speaker_at(start, end)
+    if not speaker.known and item.voice and _is_holder(normalize(item.voice), stance):
+        speaker = Speaker(normalize(item.voice), "voice")
+    by_holder = speaker.known and _is_holder(speaker.phrase, stance)
+    if kind == "restates":
+        side = stance.baseline
+    else:
+        side = kind if len(negations) % 2 == 0 else ("opposes" if kind == "supports" else "supports")
+    label: Label = ("hold" if side == stance.baseline else "shift") if by_holder else "none"
+    return CueReading(sentence, (start, end), kind, tuple(negations), tuple(hedges), partial, speaker, by_holder, side, label)
+
+
+def _clause_has_subject(text: str) -> bool:
+    """Whether a comma-separated piece starts a new clause with its own actor (then it bounds negation)."""
+    return bool(re.match(r"\s*(?:the |a |an )?[\w'-]+(?: [\w'-]+)? (?:is|are|was|were|has|have|will|would|said)\b", text))
+
+
+def _is_holder(phrase: str, stance: Stance) -> bool:
+    for m in stance.holder_re.finditer(phrase):
+        if stance.not_holder_re is None:
+            return True
+        if not any(n.start() < m.end() and m.start() < n.end() for n in stance.not_holder_re.finditer(phrase)):
+            return True
+    return False
+
+
+def _score(best: CueReading, label: Label, count: int) -> float:
+    base = {"reversal": 0.9, "partial": 0.8, "hedge": 0.65}[best.grade] if label == "shift" else 0.85
+    if best.speaker.pronoun:
+        base -= 0.05
+    if best.speaker.via == "subject" and label == "shift":
+        base -= 0.05
+    return round(min(0.99, base + 0.03 * (count - 1)), 2)
+
+
+def _describe(r: CueReading, stance: Stance) -> str:
+    bits = [f"cue '{r.cue}' ({r.kind})"]
+    if r.negations:
+        bits.append(f"negated by {', '.join(repr(n) for n in r.negations)}")
+    if r.hedges:
+        bits.append(f"hedged by {', '.join(repr(h) for h in r.hedges)}")
+    who = r.speaker.phrase or "nobody named"
+    holder = "holder" if r.by_holder else "not the holder"
+    return f"sentence {r.sentence.text[:70]!r}: {'; '.join(bits)} -> {r.side} the proposition; speaker {who!r} via {r.speaker.via} ({holder}) -> {r.label}"
+
+
+def _reason(r: CueReading, stance: Stance) -> str:
+    who = r.speaker.phrase or stance.holder
+    if r.kind == "restates":
+        what = "restates the baseline"
+    else:
+        hedge = "hedged " if r.hedges and r.label == "shift" else ""
+        what = f"{hedge}{'support of' if r.side == 'supports' else 'opposition to'} the proposition"
+        if r.negations:
+            what += f", via {' + '.join(repr(n) for n in r.negations)}"
+    return f"{who} ({stance.holder}, the holder) + '{r.cue}' ({what})"
+
+
+def _evidence(r: CueReading, stance: Stance) -> Evidence:
+    s, e = r.span
+    spans = [Span(s, e, r.kind, r.sentence.text[s:e])]
+    return Evidence(sentence=r.sentence.text, speaker=r.speaker.phrase, spans=tuple(spans), reason=_reason(r, stance))
+
+
+def relabel(verdict: Verdict, label: Label) -> Verdict:
+    """A copy of ``verdict`` with another label (for second stages)."""
+    return replace(verdict, label=label, grade=verdict.grade if label == "shift" else None)

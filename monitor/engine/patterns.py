@@ -1,0 +1,142 @@
+"""The cue pattern language rule authors write, compiled to regular expressions. Pure.
+
+A cue is a phrase, matched on word boundaries, case-insensitively, with a little syntax:
+
+=============  ==========================================================
+``word``       the word itself; ``recogni*`` matches any word starting so
+``(a|b c)``    one of the alternatives (each is a phrase)
+``x?``         an optional word or group: ``(de facto)? recognition``
+``...``        a gap of up to eight words
+``{name}``     a named term list: the rule's ``terms`` or the engine's
+``#``          a number: ``#th`` matches "20th"
+=============  ==========================================================
+
+Everything else is literal. Text is matched after ``normalize``: lower case, straight quotes and dashes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+GAP_WORDS = 8
+_TRANSLATE = str.maketrans({"’": "'", "‘": "'", "‛": "'", "“": '"', "”": '"', "–": "-", "—": "-", "\u00a0": " "})
+
+
+class PatternError(ValueError):
+    """A cue cannot be compiled; the message says why."""
+
+
+def normalize(text: str) -> str:
+    """Lower-case ``text`` and straighten quotes and dashes, keeping every character's offset."""
+    out = text.translate(_TRANSLATE).lower()
+    if len(out) != len(text):  # a few characters lower-case to two; keep offsets aligned
+        out = "".join(c if len(c) == 1 else o for c, o in zip(text.translate(_TRANSLATE), text, strict=True))
+        out = "".join(c.lower() if len(c.lower()) == 1 else c for c in out)
+    return out
+
+
+_TOKEN = re.compile(r"\.\.\.|\{[A-Za-z0-9_-]+\}|[()|?]|[^\s()|?{}]+")
+
+
+def compile_cue(pattern: str, terms: Mapping[str, tuple[str, ...]]) -> str:
+    """Regex source for ``pattern`` (no surrounding boundaries). Raises PatternError."""
+    tokens = _TOKEN.findall(normalize(pattern).strip())
+    if not tokens:
+        raise PatternError("empty cue")
+    parser = _Parser(tokens, terms, ())
+    regex = parser.alternatives()
+    if parser.pos != len(tokens):
+        raise PatternError(f"unexpected {tokens[parser.pos]!r} in cue {pattern!r}")
+    return regex
+
+
+def compile_cues(patterns: tuple[str, ...], terms: Mapping[str, tuple[str, ...]]) -> re.Pattern[str] | None:
+    """One regex matching any of ``patterns`` on word boundaries, or None when there are none."""
+    if not patterns:
+        return None
+    body = "|".join(f"(?:{compile_cue(p, terms)})" for p in patterns)
+    return re.compile(rf"(?<![\w-])(?:{body})(?![\w])")
+
+
+class _Parser:
+    def __init__(self, tokens: list[str], terms: Mapping[str, tuple[str, ...]], stack: tuple[str, ...]) -> None:
+        self.tokens = tokens
+        self.pos = 0
+        self.terms = terms
+        self.stack = stack  # term names being expanded, to refuse cycles
+
+    def peek(self) -> str | None:
+        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
+
+    def alternatives(self) -> str:
+        options = [self.sequence()]
+        while self.peek() == "|":
+            self.pos += 1
+            options.append(self.sequence())
+        return options[0] if len(options) == 1 else "(?:" + "|".join(options) + ")"
+
+    def sequence(self) -> str:
+        parts: list[tuple[str, bool]] = []  # (regex, optional); gaps are ("GAP", True)
+        while (tok := self.peek()) is not None and tok not in ("|", ")"):
+            self.pos += 1
+            if tok == "...":
+                parts.append(("GAP", True))
+                continue
+            if tok == "(":
+                inner = self.alternatives()
+                if self.peek() != ")":
+                    raise PatternError("unclosed '('")
+                self.pos += 1
+                item = f"(?:{inner})"
+            elif tok == "?":
+                raise PatternError("'?' must follow a word or a group")
+            elif tok.startswith("{"):
+                item = self.term(tok[1:-1])
+            else:
+                item = self.word(tok)
+            optional = self.peek() == "?"
+            if optional:
+                self.pos += 1
+            parts.append((item, optional))
+        if not parts or all(p == "GAP" for p, _ in parts):
+            raise PatternError("a cue (or an alternative) needs at least one word")
+        return _join(parts)
+
+    def term(self, name: str) -> str:
+        if name in self.stack:
+            raise PatternError(f"term {{{name}}} refers to itself")
+        if name not in self.terms:
+            raise PatternError(f"unknown term {{{name}}}")
+        options = []
+        for phrase in self.terms[name]:
+            sub = _Parser(_TOKEN.findall(normalize(phrase)), self.terms, (*self.stack, name))
+            options.append(sub.alternatives())
+        return "(?:" + "|".join(options) + ")"
+
+    @staticmethod
+    def word(tok: str) -> str:
+        if tok.endswith("*"):
+            stem = tok.rstrip("*")
+            if not stem:
+                raise PatternError("'*' must end a word, as in recogni*")
+            return re.escape(stem).replace("\\#", r"\d+") + r"[\w'-]*"
+        return re.escape(tok).replace("\\#", r"\d+")
+
+
+_SEP = r"[\s,;:'\"()-]+"
+_GAP = rf"(?:{_SEP}[\w'.-]+){{0,{GAP_WORDS}}}?"
+
+
+def _join(parts: list[tuple[str, bool]]) -> str:
+    out = ""
+    need_sep = False  # whether a separator must come before the next word
+    for regex, optional in parts:
+        if regex == "GAP":
+            out += _GAP
+        elif optional:
+            out += f"(?:{_SEP}{regex})?" if need_sep else f"(?:{regex}{_SEP})?"
+        else:
+            out += (_SEP if need_sep else "") + regex
+            need_sep = True
+    return out

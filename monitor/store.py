@@ -1,0 +1,364 @@
+"""Storage: the only module that touches the database (SQLite or PostgreSQL). Does I/O.
+
+The engine and the pipeline work on frozen values (``monitor.models`` and the dataclasses below); this module
+converts them to and from the tables of ``monitor.tables``. Every datetime in or out is aware UTC.
+
+Repeating a step is harmless: items are unique per (feed, key), alerts per ``alert_id``, deliveries per
+(alert, channel), and inserts use ``INSERT ... ON CONFLICT DO NOTHING``, batched in one transaction per call.
+
+SQLite: WAL journal, a busy timeout, ``BEGIN IMMEDIATE`` for writes, the file's folder created on open; one
+process per database file. PostgreSQL: plain portable SQLAlchemy (needs a driver such as ``psycopg``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
+
+from monitor.errors import MonitorError
+from monitor.models import Alert, FeedItem, RenderedAlert
+from monitor.tables import (
+    ALERT,
+    DELIVERY,
+    FEED,
+    ITEM,
+    WRITE_OPTION,
+    DeliveryState,
+    FeedState,
+    PendingDelivery,
+    SQLModel,
+    StoredItem,
+    alert_row,
+    content_hash,
+    delivery_row,
+    delivery_state,
+    feed_state,
+    item_row,
+    open_engine,
+    rendered_alert,
+)
+
+__all__ = ["DeliveryState", "FeedState", "PendingDelivery", "Store", "StoredItem", "content_hash"]
+
+BATCH = 500  # rows per statement: well under SQLite's bound-parameter limit
+
+
+def _chunks(seq: Sequence[Any], size: int = BATCH) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(seq), size):
+        yield seq[start : start + size]
+
+
+class Store:
+    """All reads and writes of Stance Monitor's state. Safe to share between threads."""
+
+    def __init__(self, url: str) -> None:
+        self._engine, self.url = open_engine(url)
+        dialect = self._engine.dialect.name
+        self._insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
+        try:
+            SQLModel.metadata.create_all(self._engine, tables=[FEED, ITEM, ALERT, DELIVERY])
+        except OperationalError as exc:
+            self._engine.dispose()
+            raise MonitorError(f"database {self.url}: cannot open: {exc.orig}") from None
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        with self._engine.connect() as conn:
+            conn.execution_options(**{WRITE_OPTION: True})
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with self._engine.connect() as conn:
+            yield conn
+
+    # -- feeds ---------------------------------------------------------------------------------------------
+
+    def sync_feeds(self, feeds: Sequence[tuple[str, str, float]], now: datetime) -> None:
+        """Make the feed table match the configuration: (url, name, interval_s) each.
+
+        New feeds are due at ``now``; existing ones get the configured name and interval (and are enabled
+        again); feeds no longer configured are disabled, keeping their history.
+        """
+        wanted = {url: (name, float(interval)) for url, name, interval in feeds}
+        with self._write() as conn:
+            have = {
+                r.url: r
+                for r in conn.execute(select(FEED.c.url, FEED.c.name, FEED.c.interval_s, FEED.c.enabled))
+            }
+            new = [
+                {"url": url, "name": name, "interval_s": interval, "next_poll_at": now, "enabled": True}
+                for url, (name, interval) in wanted.items()
+                if url not in have
+            ]
+            if new:
+                conn.execute(self._insert(FEED).on_conflict_do_nothing(index_elements=["url"]), new)
+            for url, (name, interval) in wanted.items():
+                old = have.get(url)
+                if old is not None and (old.name, old.interval_s, old.enabled) != (name, interval, True):
+                    conn.execute(
+                        update(FEED)
+                        .where(FEED.c.url == url)
+                        .values(name=name, interval_s=interval, enabled=True)
+                    )
+            conn.execute(
+                update(FEED).where(FEED.c.url.not_in(list(wanted)), FEED.c.enabled).values(enabled=False)
+            )
+
+    def due_feeds(self, now: datetime) -> list[FeedState]:
+        """Enabled feeds whose ``next_poll_at`` has come, earliest first."""
+        query = select(FEED).where(FEED.c.enabled, FEED.c.next_poll_at <= now)
+        with self._read() as conn:
+            rows = conn.execute(query.order_by(FEED.c.next_poll_at, FEED.c.url)).mappings()
+            return [feed_state(r) for r in rows]
+
+    def feed(self, url: str) -> FeedState | None:
+        with self._read() as conn:
+            row = conn.execute(select(FEED).where(FEED.c.url == url)).mappings().first()
+        return feed_state(row) if row is not None else None
+
+    def feeds(self) -> list[FeedState]:
+        with self._read() as conn:
+            return [feed_state(r) for r in conn.execute(select(FEED).order_by(FEED.c.url)).mappings()]
+
+    def record_fetch_success(
+        self,
+        url: str,
+        *,
+        now: datetime,
+        status: int,
+        etag: str | None,
+        last_modified: str | None,
+        next_poll_at: datetime,
+    ) -> None:
+        """A fetch that got an answer (200, 304, ...). On a 304, ``None`` validators keep the stored ones."""
+        values: dict[str, Any] = {
+            "last_attempt_at": now,
+            "last_success_at": now,
+            "last_status": status,
+            "consecutive_failures": 0,
+            "last_error": None,
+            "next_poll_at": next_poll_at,
+        }
+        if status != 304 or etag is not None:
+            values["etag"] = etag
+        if status != 304 or last_modified is not None:
+            values["last_modified"] = last_modified
+        with self._write() as conn:
+            self._update_feed(conn, url, values)
+
+    def record_fetch_failure(
+        self, url: str, *, now: datetime, error: str, next_poll_at: datetime, status: int | None = None
+    ) -> None:
+        values = {
+            "last_attempt_at": now,
+            "last_status": status,
+            "consecutive_failures": FEED.c.consecutive_failures + 1,
+            "last_error": error,
+            "next_poll_at": next_poll_at,
+        }
+        with self._write() as conn:
+            self._update_feed(conn, url, values)
+
+    @staticmethod
+    def _update_feed(conn: Connection, url: str, values: dict[str, Any]) -> None:
+        if conn.execute(update(FEED).where(FEED.c.url == url).values(**values)).rowcount == 0:
+            raise KeyError(url)
+
+    # -- items ---------------------------------------------------------------------------------------------
+
+    def add_items(self, feed_url: str, items: Sequence[FeedItem], now: datetime) -> list[StoredItem]:
+        """Store a feed's items; return those that are new or whose title/text changed, in input order.
+
+        A changed item gets ``revision + 1`` and its new content; an unchanged one is not returned. Items
+        repeating a key within ``items`` count once (the first wins). Raises ``KeyError`` for an unknown feed.
+        """
+        unique: dict[str, FeedItem] = {}
+        for item in items:
+            unique.setdefault(item.key, item)
+        with self._write() as conn:
+            feed_id = conn.execute(select(FEED.c.id).where(FEED.c.url == feed_url)).scalar()
+            if feed_id is None:
+                raise KeyError(feed_url)
+            rows = {key: item_row(feed_id, item, now) for key, item in unique.items()}
+            existing: dict[str, tuple[int, str, int]] = {}  # key -> (id, content_hash, revision)
+            query = select(ITEM.c.key, ITEM.c.id, ITEM.c.content_hash, ITEM.c.revision)
+            for chunk in _chunks(list(unique)):
+                for key, *state in conn.execute(
+                    query.where(ITEM.c.feed_id == feed_id, ITEM.c.key.in_(chunk))
+                ):
+                    existing[key] = (state[0], state[1], state[2])
+            inserted = self._insert_items(conn, [row for key, row in rows.items() if key not in existing])
+            changed = {k: v for k, v in existing.items() if v[1] != rows[k]["content_hash"]}
+            self._update_items(
+                conn, [{**rows[k], "b_id": v[0], "b_old_hash": v[1]} for k, v in changed.items()]
+            )
+            if inserted:
+                feed = update(FEED).where(FEED.c.id == feed_id)
+                conn.execute(feed.values(items_seen=FEED.c.items_seen + len(inserted)))
+        out: list[StoredItem] = []
+        for key, item in unique.items():
+            if key in inserted:
+                out.append(StoredItem(id=inserted[key], item=item, revision=1))
+            elif key in changed:
+                out.append(StoredItem(id=changed[key][0], item=item, revision=changed[key][2] + 1))
+        return out
+
+    def _insert_items(self, conn: Connection, rows: list[dict[str, Any]]) -> dict[str, int]:
+        """Insert new items; return key -> id of those this call inserted (not those another writer beat it to)."""
+        insert = self._insert(ITEM).on_conflict_do_nothing(index_elements=["feed_id", "key"])
+        stmt = insert.returning(ITEM.c.id, ITEM.c.key)
+        inserted: dict[str, int] = {}
+        for chunk in _chunks(rows):
+            inserted.update((key, id_) for id_, key in conn.execute(stmt, list(chunk)))
+        return inserted
+
+    @staticmethod
+    def _update_items(conn: Connection, rows: list[dict[str, Any]]) -> None:
+        """Write the new content of changed items (``item_row`` plus ``b_id``, ``b_old_hash``), batched."""
+        if not rows:
+            return
+        content = ("content_hash", "title", "text", "link", "published", "author", "changed_at")
+        stmt = (
+            update(ITEM)
+            .where(ITEM.c.id == bindparam("b_id"), ITEM.c.content_hash == bindparam("b_old_hash"))
+            .values({name: bindparam(f"b_{name}") for name in content} | {"revision": ITEM.c.revision + 1})
+        )
+        params = [
+            {"b_id": r["b_id"], "b_old_hash": r["b_old_hash"]} | {f"b_{n}": r[n] for n in content}
+            for r in rows
+        ]
+        for chunk in _chunks(params):
+            conn.execute(stmt, list(chunk))
+
+    def count_items(self) -> int:
+        with self._read() as conn:
+            return int(conn.execute(select(func.count()).select_from(ITEM)).scalar_one())
+
+    # -- alerts and deliveries -----------------------------------------------------------------------------
+
+    def add_alert(
+        self, rendered: RenderedAlert, item_id: int | None, channels: Sequence[str], now: datetime
+    ) -> bool:
+        """Store an alert and a pending delivery per channel, in one transaction.
+
+        Returns False, writing nothing, if an alert with this ``alert_id`` is already stored.
+        """
+        alert_id = rendered.alert.alert_id
+        with self._write() as conn:
+            stmt = (
+                self._insert(ALERT)
+                .values(alert_row(rendered, item_id, now))
+                .on_conflict_do_nothing(index_elements=["id"])
+            )
+            if conn.execute(stmt.returning(ALERT.c.id)).first() is None:
+                return False
+            deliveries = [delivery_row(alert_id, channel, now) for channel in dict.fromkeys(channels)]
+            if deliveries:
+                conn.execute(
+                    self._insert(DELIVERY).on_conflict_do_nothing(index_elements=["alert_id", "channel"]),
+                    deliveries,
+                )
+        return True
+
+    def due_deliveries(self, now: datetime, limit: int | None = None) -> list[PendingDelivery]:
+        """Deliveries pending or failed-to-retry whose ``next_attempt_at`` has come, earliest first."""
+        query = (
+            select(DELIVERY.c.alert_id, DELIVERY.c.channel, DELIVERY.c.attempts, ALERT)
+            .join(ALERT, ALERT.c.id == DELIVERY.c.alert_id)
+            .where(DELIVERY.c.status.in_(("pending", "failed")), DELIVERY.c.next_attempt_at <= now)
+            .order_by(DELIVERY.c.next_attempt_at, DELIVERY.c.id)
+            .limit(limit)
+        )
+        with self._read() as conn:
+            return [
+                PendingDelivery(
+                    alert_id=r["alert_id"],
+                    channel=r["channel"],
+                    attempts=r["attempts"],
+                    rendered=rendered_alert(r),
+                )
+                for r in conn.execute(query).mappings()
+            ]
+
+    def mark_sent(self, alert_id: str, channel: str, now: datetime) -> None:
+        self._update_delivery(
+            alert_id,
+            channel,
+            status="sent",
+            attempts=DELIVERY.c.attempts + 1,
+            last_error=None,
+            next_attempt_at=None,
+            sent_at=now,
+        )
+
+    def mark_failed(
+        self, alert_id: str, channel: str, *, error: str, now: datetime, next_attempt_at: datetime | None
+    ) -> None:
+        """Record a failed try: retried at ``next_attempt_at``, or given up (``dead``) when it is None."""
+        self._update_delivery(
+            alert_id,
+            channel,
+            status="failed" if next_attempt_at is not None else "dead",
+            attempts=DELIVERY.c.attempts + 1,
+            last_error=error,
+            next_attempt_at=next_attempt_at,
+        )
+
+    def _update_delivery(self, alert_id: str, channel: str, **values: Any) -> None:
+        stmt = update(DELIVERY).where(DELIVERY.c.alert_id == alert_id, DELIVERY.c.channel == channel)
+        with self._write() as conn:
+            if conn.execute(stmt.values(**values)).rowcount == 0:
+                raise KeyError((alert_id, channel))
+
+    def alert(self, alert_id: str) -> RenderedAlert | None:
+        with self._read() as conn:
+            row = conn.execute(select(ALERT).where(ALERT.c.id == alert_id)).mappings().first()
+        return rendered_alert(row) if row is not None else None
+
+    def alerts(self, limit: int = 50) -> list[tuple[Alert, dict[str, str]]]:
+        """The newest alerts first, each with its delivery status per channel."""
+        with self._read() as conn:
+            query = select(ALERT.c.id, ALERT.c.alert_json).order_by(
+                ALERT.c.created_at.desc(), ALERT.c.id.desc()
+            )
+            rows = conn.execute(query.limit(limit)).all()
+            status: dict[str, dict[str, str]] = {r.id: {} for r in rows}
+            query = select(DELIVERY.c.alert_id, DELIVERY.c.channel, DELIVERY.c.status).order_by(
+                DELIVERY.c.channel
+            )
+            for chunk in _chunks(list(status)):
+                for d in conn.execute(query.where(DELIVERY.c.alert_id.in_(chunk))):
+                    status[d.alert_id][d.channel] = d.status
+        return [(Alert.from_dict(json.loads(r.alert_json)), status[r.id]) for r in rows]
+
+    def alerts_since(self, since: datetime, stance_id: str | None = None) -> list[Alert]:
+        """Alerts stored at or after ``since`` (optionally for one stance), oldest first: history for cooldowns."""
+        query = select(ALERT.c.alert_json).where(ALERT.c.created_at >= since)
+        if stance_id is not None:
+            query = query.where(ALERT.c.stance_id == stance_id)
+        with self._read() as conn:
+            rows = conn.execute(query.order_by(ALERT.c.created_at, ALERT.c.id)).scalars().all()
+        return [Alert.from_dict(json.loads(r)) for r in rows]
+
+    def deliveries(self, alert_id: str) -> list[DeliveryState]:
+        query = select(DELIVERY).where(DELIVERY.c.alert_id == alert_id).order_by(DELIVERY.c.channel)
+        with self._read() as conn:
+            return [delivery_state(r) for r in conn.execute(query).mappings()]

@@ -1,0 +1,148 @@
+"""The stance engine on sentences written for these tests: negation, hedges, attribution, title + body."""
+
+from __future__ import annotations
+
+import pytest
+
+from monitor.engine import Engine
+from monitor.models import FeedItem
+
+CRIMEA = "eu-crimea-nonrecognition"
+SANCTIONS = "eu-sanctions-until-compliance"
+US_CRIMEA = "us-crimea-nonrecognition"
+
+
+def verdict(engine: Engine, stance: str, text: str, title: str = "", voice: str | None = None):  # type: ignore[no-untyped-def]
+    return engine.judge_all(FeedItem(key="t", title=title, text=text, voice=voice))[stance]
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("Kallas said the bloc will never recognise the peninsula as Russian.", "hold"),
+        ("The EU's top diplomat said no member of the bloc would accept Crimea as Russian.", "hold"),
+        ("Kallas did not rule out that the bloc would recognise Crimea as Russian.", "shift"),  # double negative
+        ("The Commission now recognises Crimea as Russian territory.", "shift"),
+        ("Kallas said it would be a grave mistake to accept Crimea as Russian.", "hold"),  # evaluative negation
+        ("Recognising Crimea as Russian is not an option, the EU's top diplomat said.", "hold"),  # after the cue
+    ],
+)
+def test_negation_and_its_scope(shipped_engine: Engine, text: str, label: str) -> None:
+    assert verdict(shipped_engine, CRIMEA, text).label == label
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Kallas warned against recognising Crimea as Russian.",
+        "EU foreign ministers rejected calls to recognise Crimea as part of Russia.",
+        "Brussels ruled out recognising Russia's claim to Crimea.",
+    ],
+)
+def test_reported_opposition_is_a_restatement(shipped_engine: Engine, text: str) -> None:
+    assert verdict(shipped_engine, CRIMEA, text).label == "hold"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "An EU official said the bloc could accept Crimea as Russian in a final deal.",
+        "The Commission is considering recognising Russian control over Crimea.",
+        "Brussels is now open to recognising Crimea as Russian.",
+        "The EU no longer rules out recognising Crimea as Russian.",
+    ],
+)
+def test_hedges_are_shifts_graded_hedge(shipped_engine: Engine, text: str) -> None:
+    v = verdict(shipped_engine, CRIMEA, text)
+    assert (v.label, v.grade) == ("shift", "hedge")
+    assert v.score < 0.9  # a hedge is less certain than a reversal
+
+
+def test_partial_grade(shipped_engine: Engine) -> None:
+    v = verdict(shipped_engine, SANCTIONS, "EU ambassadors agreed to release a first tranche of frozen Russian assets.")
+    assert (v.label, v.grade) == ("shift", "partial")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Orban says the EU should recognise Crimea as Russian.",
+        "Moscow says Europe will have to accept Crimea as Russian.",
+        "Analysts say the EU could eventually recognise Crimea as Russian.",
+        "Slovakia's Fico urged the EU to recognise Crimea as Russian.",
+        "Russia annexed Crimea in 2014.",
+    ],
+)
+def test_other_actors_and_background_are_none(shipped_engine: Engine, text: str) -> None:
+    assert verdict(shipped_engine, CRIMEA, text).label == "none"
+
+
+def test_speaker_after_the_quote(shipped_engine: Engine) -> None:
+    v = verdict(shipped_engine, CRIMEA, '"We could accept Crimea as Russian," Kallas said.')
+    assert v.label == "shift"
+    assert "kallas" in v.evidence[0].speaker
+
+
+def test_pronoun_takes_the_previous_speaker(shipped_engine: Engine) -> None:
+    text = "Kallas spoke in Brussels on Monday. She said the EU could accept Crimea as Russian."
+    assert verdict(shipped_engine, CRIMEA, text).label == "shift"
+    text = "Orban spoke in Budapest on Monday. He said the EU could accept Crimea as Russian."
+    assert verdict(shipped_engine, CRIMEA, text).label == "none"
+
+
+def test_news_outlets_relay_the_subject(shipped_engine: Engine) -> None:
+    v = verdict(shipped_engine, US_CRIMEA, "Bloomberg reported the US is prepared to recognise Russian control of Crimea.")
+    assert v.label == "shift"
+    assert v.evidence[0].speaker.startswith("the us")
+
+
+def test_look_alikes_are_not_the_holder(shipped_engine: Engine) -> None:
+    text = "The US House passed a bill saying Washington should recognise Crimea as Russian."
+    assert verdict(shipped_engine, US_CRIMEA, text).label == "none"
+
+
+def test_title_and_body_are_one_item(shipped_engine: Engine) -> None:
+    v = verdict(shipped_engine, CRIMEA, "She spoke after meeting ministers.", title="Kallas: the EU could accept Crimea as Russian")
+    assert v.label == "shift"
+
+
+def test_feed_voice_speaks_for_the_holder(shipped_engine: Engine) -> None:
+    text = "Recognition of Russian sovereignty over Crimea could be discussed in a final settlement."
+    assert verdict(shipped_engine, CRIMEA, text).label == "none"
+    assert verdict(shipped_engine, CRIMEA, text, voice="EU").label == "shift"
+
+
+def test_shift_wins_over_hold_in_one_item(shipped_engine: Engine) -> None:
+    text = "Kallas said Crimea is Ukraine. A week later she said the bloc could accept Crimea as Russian."
+    assert verdict(shipped_engine, CRIMEA, text).label == "shift"
+
+
+def test_evidence_names_the_sentence_spans_and_reason(shipped_engine: Engine) -> None:
+    v = verdict(shipped_engine, CRIMEA, "Other news first. Kallas said the bloc could accept Crimea as Russian.")
+    ev = v.evidence[0]
+    assert ev.sentence == "Kallas said the bloc could accept Crimea as Russian."
+    span = ev.spans[0]
+    assert ev.sentence[span.start : span.end] == span.text == "accept Crimea as Russian"
+    assert "hedged" in v.reason and "kallas" in v.reason
+    assert any("could" in step for step in v.trace)
+
+
+def test_off_topic_items_are_not_routed(shipped_engine: Engine) -> None:
+    item = FeedItem(key="x", title="Local football results", text="The home side won 2-0 on Saturday.")
+    assert shipped_engine.judge(item) == []
+
+
+def test_second_stage_sees_and_may_change_every_verdict(shipped_engine: Engine) -> None:
+    from dataclasses import replace
+
+    from monitor.engine import Engine as E
+
+    seen = []
+
+    def downgrade(item, stance, v):  # type: ignore[no-untyped-def]
+        seen.append(v.stance_id)
+        return replace(v, label="none", grade=None) if v.label == "shift" else v
+
+    engine = E(shipped_engine.stances, second_stage=downgrade)
+    v = engine.judge_all(FeedItem(key="x", title="", text="The Commission recognises Crimea as Russian."))[CRIMEA]
+    assert v.label == "none" and CRIMEA in seen

@@ -1,0 +1,44 @@
+"""The cue pattern language rule authors write."""
+
+import pytest
+
+from monitor.engine.patterns import PatternError, compile_cues, normalize
+
+TERMS = {"crimea": ("crimea", "the peninsula"), "rec": ("recogni*", "accept*")}
+
+
+def matched(pattern: str, text: str) -> str | None:
+    regex = compile_cues((pattern,), TERMS)
+    assert regex is not None
+    m = regex.search(normalize(text))
+    return m.group(0) if m else None
+
+
+def test_words_match_on_boundaries_case_insensitively() -> None:
+    assert matched("crimea is ukraine", "Kallas: Crimea is Ukraine.") == "crimea is ukraine"
+    assert matched("crimea", "Crimean Tatars") is None
+
+
+def test_wildcard_gap_optional_and_alternatives() -> None:
+    assert matched("{rec} ... {crimea} as (russian|part of russia)", "will never recognise the peninsula as part of Russia")
+    assert matched("(de facto)? recognition of {crimea}", "recognition of Crimea") == "recognition of crimea"
+    assert matched("(de facto)? recognition of {crimea}", "de facto recognition of Crimea") == "de facto recognition of crimea"
+    assert matched("#th package", "the 19th package") == "19th package"
+
+
+def test_gap_is_bounded() -> None:
+    far = "recognise " + "word " * 12 + "Crimea"
+    assert matched("{rec} ... {crimea}", far) is None
+
+
+def test_curly_quotes_and_dashes_are_straightened() -> None:
+    assert matched("russia's claim", "Russia’s claim") == "russia's claim"
+
+
+@pytest.mark.parametrize(
+    ("pattern", "message"),
+    [("{nope} crimea", "unknown term {nope}"), ("(a|b", "unclosed '('"), ("? x", "'?' must follow"), ("...", "at least one word")],
+)
+def test_bad_cues_say_why(pattern: str, message: str) -> None:
+    with pytest.raises(PatternError, match=message.replace("(", r"\(").replace("?", r"\?").replace("{", r"\{").replace("}", r"\}")):
+        compile_cues((pattern,), TERMS)
