@@ -84,15 +84,28 @@ class Engine:
         for stance in self.stances:
             for word in stance.index_terms:
                 self._index.setdefault(word, []).append(stance)
-        holder_alts = [s.holder_re.pattern for s in self.stances]
-        holder_alts += [s.not_holder_re.pattern for s in self.stances if s.not_holder_re]
-        self._actors = re.compile("|".join([*holder_alts, OTHER_ACTORS.pattern, ROLE.pattern, PRONOUNS.pattern, TRANSPARENT.pattern]))
+        self._by_id = {s.id: s for s in self.stances}
+        self._generic = [OTHER_ACTORS.pattern, ROLE.pattern, PRONOUNS.pattern, TRANSPARENT.pattern]
+        self._actor_cache: dict[tuple[str, ...], re.Pattern[str]] = {}
+
+    def _actors_for(self, stances: Sequence[Stance]) -> re.Pattern[str]:
+        """Who counts as an actor when reading an item: the generic lexicon plus the routed stances' holders.
+
+        Only the routed stances' holders are needed (no other stance is judged), which keeps the pattern
+        small however many rules are loaded; compiled patterns are cached by the set of stances.
+        """
+        key = tuple(sorted({s.holder for s in stances}))
+        found = self._actor_cache.get(key)
+        if found is None:
+            alts = [s.holder_re.pattern for s in stances] + [s.not_holder_re.pattern for s in stances if s.not_holder_re]
+            found = re.compile("|".join([*dict.fromkeys(alts), *self._generic]))
+            if len(self._actor_cache) > 1024:
+                self._actor_cache.clear()
+            self._actor_cache[key] = found
+        return found
 
     def stance(self, stance_id: str) -> Stance:
-        for s in self.stances:
-            if s.id == stance_id:
-                return s
-        raise KeyError(stance_id)
+        return self._by_id[stance_id]
 
     def candidates(self, text: str) -> list[Stance]:
         """The stances whose topic words occur in ``text`` (normalised), in rule order."""
@@ -106,7 +119,7 @@ class Engine:
         stances = self.candidates(full)
         if not stances:
             return []
-        reading = _ItemReading(item, self._actors)
+        reading = _ItemReading(item, self._actors_for(stances))
         out = []
         for stance in stances:
             verdict = judge_stance(reading, stance, full)
@@ -122,21 +135,32 @@ class Engine:
 
 
 class _ItemReading:
-    """The sentences of one item with their attribution, computed once and shared by every stance."""
+    """The sentences of one item with their attribution, computed once, lazily, and shared by every stance."""
 
     def __init__(self, item: FeedItem, actors: re.Pattern[str]) -> None:
         self.item = item
+        self.actors = actors
         self.sentences = item_sentences(item.title, item.text)
         self.normalized = [normalize(s.text) for s in self.sentences]
-        self.readers: list[SentenceReader] = []
-        previous = NOBODY
-        for i, text in enumerate(self.normalized):
-            reader = SentenceReader(text, actors, previous)
-            self.readers.append(reader)
-            if not self.sentences[i].is_title:  # a headline's speaker is not the body's "she"
-                previous = reader.main_speaker()
-            elif reader.main_speaker().known:
-                previous = reader.main_speaker()
+        self.joined = "\n".join(self.normalized)
+        self._readers: dict[int, SentenceReader] = {}
+
+    def reader(self, i: int) -> SentenceReader:
+        """The attribution of sentence ``i``; its pronouns resolve to the speaker of the sentence before."""
+        found = self._readers.get(i)
+        if found is None:
+            found = SentenceReader(self.normalized[i], self.actors, self.previous_speaker(i))
+            self._readers[i] = found
+        return found
+
+    def previous_speaker(self, i: int) -> Speaker:
+        # A headline's speaker is the body's "she" only when the headline names one.
+        if i == 0:
+            return NOBODY
+        speaker = self.reader(i - 1).main_speaker()
+        if self.sentences[i - 1].is_title and not speaker.known:
+            return NOBODY
+        return speaker
 
 
 def judge_stance(reading: _ItemReading, stance: Stance, full_text: str) -> Verdict:
@@ -172,13 +196,17 @@ def judge_stance(reading: _ItemReading, stance: Stance, full_text: str) -> Verdi
 
 
 def _read_cues(reading: _ItemReading, stance: Stance) -> Iterable[CueReading]:
-    for sentence, text, reader in zip(reading.sentences, reading.normalized, reading.readers, strict=True):
+    if stance.any_cue_re is None or not stance.any_cue_re.search(reading.joined):
+        return  # the fast path: most routed stances have no cue in the item at all
+    for i, (sentence, text) in enumerate(zip(reading.sentences, reading.normalized, strict=True)):
         matches = [
             (m.start(), m.end(), kind)
             for kind, regex in (("restates", stance.restates_re), ("supports", stance.supports_re), ("opposes", stance.opposes_re))
             if regex is not None
             for m in regex.finditer(text)
         ]
+        if not matches:
+            continue
         # Where cues overlap, the one that starts first governs the other ("hold back on [further sanctions]",
         # "remove [sanctions until the war is over]"); then the longer; then a restatement before the rest.
         found: list[tuple[int, int, str]] = []
@@ -186,6 +214,7 @@ def _read_cues(reading: _ItemReading, stance: Stance) -> Iterable[CueReading]:
             if not any(a < end and start < b for a, b, _ in found):
                 found.append((start, end, kind))
         previous_end = 0
+        reader = reading.reader(i)
         for start, end, kind in sorted(found):
             yield _read_one(sentence, text, reader, start, end, kind, stance, reading.item, previous_end)
             previous_end = end

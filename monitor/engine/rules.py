@@ -144,6 +144,7 @@ class Stance:
     supports_re: re.Pattern[str] | None
     opposes_re: re.Pattern[str] | None
     restates_re: re.Pattern[str] | None
+    any_cue_re: re.Pattern[str] | None  # any of the three: a quick test before reading sentence by sentence
     severity: str
     channels: tuple[str, ...]
     template: str | None
@@ -269,6 +270,7 @@ def _compile(
         supports_re=compiled.get("supports"),
         opposes_re=compiled.get("opposes"),
         restates_re=compiled.get("restates"),
+        any_cue_re=compile_cues((*spec.cues.supports, *spec.cues.opposes, *spec.cues.restates), terms),
         severity=spec.severity,
         channels=tuple(spec.channels),
         template=spec.template,
