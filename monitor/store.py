@@ -43,6 +43,7 @@ from monitor.tables import (
     item_row,
     open_engine,
     rendered_alert,
+    stored_item,
 )
 
 __all__ = ["DeliveryState", "FeedState", "PendingDelivery", "Store", "StoredItem", "content_hash"]
@@ -247,6 +248,31 @@ class Store:
         ]
         for chunk in _chunks(params):
             conn.execute(stmt, list(chunk))
+
+    def pending_items(self, feed_url: str, limit: int = 1000) -> list[StoredItem]:
+        """The feed's items not yet judged at their current revision, oldest first.
+
+        Items are stored before they are judged and marked judged after their alerts are stored, so items
+        left pending by a crash or a stop are judged on the next poll.
+        """
+        query = (
+            select(ITEM)
+            .join(FEED, FEED.c.id == ITEM.c.feed_id)
+            .where(FEED.c.url == feed_url, ITEM.c.judged_revision < ITEM.c.revision)
+            .order_by(ITEM.c.id)
+            .limit(limit)
+        )
+        with self._read() as conn:
+            return [stored_item(r, feed_url) for r in conn.execute(query).mappings()]
+
+    def mark_judged(self, item_id: int, revision: int) -> None:
+        """Record that the engine judged this item at ``revision`` (and its alerts are stored)."""
+        with self._write() as conn:
+            conn.execute(
+                update(ITEM)
+                .where(ITEM.c.id == item_id, ITEM.c.judged_revision < revision)
+                .values(judged_revision=revision)
+            )
 
     def count_items(self) -> int:
         with self._read() as conn:

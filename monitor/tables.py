@@ -106,6 +106,7 @@ class ItemRow(SQLModel, table=True):
     first_seen_at: datetime = Field(sa_type=UTCDateTime)
     changed_at: datetime = Field(sa_type=UTCDateTime)
     revision: int = 1
+    judged_revision: int = 0  # the revision the engine last judged; below ``revision`` means still to judge
 
 
 class AlertRow(SQLModel, table=True):
@@ -234,6 +235,20 @@ def item_row(feed_id: int, item: FeedItem, now: datetime) -> dict[str, Any]:
         "changed_at": now,
         "revision": 1,
     }
+
+
+def stored_item(row: RowMapping, feed_url: str) -> StoredItem:
+    """An item row back as the value the engine judges."""
+    item = FeedItem(
+        key=row["key"],
+        title=row["title"],
+        text=row["text"],
+        link=row["link"],
+        published=row["published"],
+        author=row["author"],
+        feed_url=feed_url,
+    )
+    return StoredItem(id=row["id"], item=item, revision=row["revision"])
 
 
 def alert_row(rendered: RenderedAlert, item_id: int | None, now: datetime) -> dict[str, Any]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import threading
@@ -93,25 +92,32 @@ def postgres_server() -> Iterator[tuple[str, int]]:
     if os.geteuid() == 0:  # PostgreSQL refuses to run as root
         as_user = ["runuser", "-u", "postgres", "--"]
         shutil.chown(folder, "postgres")
-    data = f"{folder}/data"
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    data, port = f"{folder}/data", 5432  # no TCP: the port only names the socket file in our folder
     options = f"-k {folder} -p {port} -c listen_addresses=''"
     try:
         subprocess.run(
-            [*as_user, initdb, "-D", data, "-U", "postgres", "--auth=trust"], check=True, capture_output=True
+            [*as_user, initdb, "-D", data, "-U", "postgres", "--auth=trust"],
+            check=True,
+            capture_output=True,
+            timeout=120,
         )
+        # The server inherits pg_ctl's output: send it to a log file, not to a pipe we would wait on.
         subprocess.run(
-            [*as_user, pg_ctl, "-D", data, "-o", options, "-w", "start"], check=True, capture_output=True
+            [*as_user, pg_ctl, "-D", data, "-l", f"{folder}/log", "-o", options, "-w", "-t", "60", "start"],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=90,
         )
-    except (OSError, subprocess.CalledProcessError, LookupError) as exc:
+    except (OSError, subprocess.SubprocessError, LookupError) as exc:
         shutil.rmtree(folder, ignore_errors=True)
         pytest.skip(f"cannot start PostgreSQL: {exc}")
     try:
         yield folder, port
     finally:
-        subprocess.run([*as_user, pg_ctl, "-D", data, "-m", "immediate", "stop"], capture_output=True)
+        subprocess.run(
+            [*as_user, pg_ctl, "-D", data, "-m", "immediate", "stop"], capture_output=True, timeout=60
+        )
         shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -375,10 +381,12 @@ def test_bad_database_urls_are_reported_without_secrets() -> None:
         Store("not a url")
 
 
-def test_sqlite_uses_wal(store: Store, db_url: str) -> None:
-    path = Path(db_url.removeprefix("sqlite:///"))
-    store.add_items(FEED, [item("1")], NOW)
-    assert path.exists() and Path(f"{path}-wal").exists()
+def test_sqlite_creates_the_folder_and_uses_wal(tmp_path: Path) -> None:
+    path = tmp_path / "a" / "b" / "monitor.db"
+    with Store(f"sqlite:///{path}") as store:
+        store.sync_feeds([(FEED, "Example", 900.0)], NOW)
+        store.add_items(FEED, [item("1")], NOW)
+        assert path.exists() and Path(f"{path}-wal").exists()
 
 
 def test_frozen_values(store: Store) -> None:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from monitor.engine.lexicon import (
     ACCORDING_TO,
     CLAUSE_BREAK,
+    OTHER_ACTORS,
     POSSESSED_WISH,
     PRONOUNS,
     SPEECH_VERBS,
@@ -40,6 +41,11 @@ _FINITE_VERB = re.compile(
     r"\s*(?:[\w'-]+\s+){0,3}?(?:is|are|was|were|has|had|have|will|would|could|can|may|might|must|should|does|did|do|"
     r"\w+ed|\w+s)\b"
 )
+_LEAD_IN = re.compile(
+    r"^(?:after|before|in|at|on|during|following|speaking|arriving|asked|addressing|ahead of|despite|with|"
+    r"while|as|since|when|once|for|from|by|in an? [\w' -]+)\b[^,]{0,80},\s*"
+)
+_OF_PHRASE = re.compile(r"^([\w'-]+(?: [\w'-]+)?) (?:at|of|in|from|for|with|near|inside|within) ")
 CHAIN_GAP = 2  # words allowed between two mentions that name one speaker ("EU sanctions envoy David O'Sullivan")
 
 
@@ -72,17 +78,30 @@ class SentenceReader:
 
     # ---- the sentence's main speaker, for the next sentence's pronouns
     def main_speaker(self) -> Speaker:
+        """Who the sentence is mostly about: its subject when it opens with one, else its first speaker."""
         title = _TITLE_SPEAKER.match(self.text)
         if title and self._has_actor(title.group(1)):
             return Speaker(title.group(1).strip(), "quote-before")
+        lead = _LEAD_IN.match(self.text)
+        begin = lead.end() if lead else 0
+        first = next((m for m in self._mentions if m.start() >= begin and not TRANSPARENT.fullmatch(m.group(0))), None)
+        if first is not None and len(_WORD.findall(self.text[begin : first.start()])) <= 2:
+            return self._resolve(self._phrase_from(first, first.end()), "subject")
+        if self.text.startswith('"'):
+            post = _POST_FRAME.search(self.text)
+            if post and self._has_actor(post.group(1)):
+                return self._resolve(post.group(1).strip(' "'), "quote-after")
         if self.verbs:
             found = self._speaker_before(self.verbs[0].start())
             if found.known and found.via != "relay":
                 return found
-        for m in self._mentions:
-            if not TRANSPARENT.fullmatch(m.group(0)):
-                return self._resolve(m.group(0), "subject")
+        if first is not None:
+            return self._resolve(first.group(0), "subject")
         return self.previous
+
+    def _phrase_from(self, m: re.Match[str], end: int) -> str:
+        """The noun phrase an actor mention heads: "analysts at a Brussels think tank" -> "analysts"."""
+        return m.group(0) if OTHER_ACTORS.fullmatch(m.group(0)) else self.text[m.start() : end]
 
     # ---- the speaker of a cue at [start, end)
     def speaker_at(self, start: int, end: int) -> Speaker:
@@ -150,6 +169,9 @@ class SentenceReader:
                 break
             first = m
         phrase = self.text[first.start() : verb_start].strip()
+        head = _OF_PHRASE.match(phrase)
+        if head and OTHER_ACTORS.fullmatch(head.group(1)):
+            phrase = head.group(1)  # "analysts at a Brussels think tank": the analysts speak
         if self._relay_only(phrase):
             return Speaker(phrase, "relay")
         return Speaker(phrase, "quote-before")
@@ -198,6 +220,9 @@ class SentenceReader:
         found = self._first_actor(seg, start)
         if not found.known and seg:
             found = self._first_actor(0, start)
+        if not found.known:  # a cue ahead of its subject: "Under its 18th package the bloc ...", "... by the Council"
+            cut = CLAUSE_BREAK.search(self.text, start)
+            found = self._first_actor(start, cut.start() if cut else len(self.text))
         return found
 
     def _resolve(self, phrase: str, via: str) -> Speaker:

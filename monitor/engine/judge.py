@@ -20,6 +20,7 @@ from typing import Protocol
 from monitor.engine.attribution import NOBODY, SentenceReader, Speaker
 from monitor.engine.lexicon import (
     CLAUSE_BREAK,
+    DENIAL,
     HEDGES,
     NEGATORS,
     OPENING_UNDER_NEGATION,
@@ -29,6 +30,7 @@ from monitor.engine.lexicon import (
     PRONOUNS,
     ROLE,
     SPEECH_VERBS,
+    STRONG_BREAK,
     TRANSPARENT,
 )
 from monitor.engine.patterns import normalize
@@ -39,7 +41,7 @@ from monitor.models import Evidence, FeedItem, Label, Span, Verdict
 WINDOW = 80  # characters before a cue in which negation and hedges are read
 GRADE_RANK = {"hedge": 1, "partial": 2, "reversal": 3}
 _KIND_ORDER = {"restates": 0, "supports": 1, "opposes": 2}
-_WORDS = re.compile(r"[a-z0-9][\w'-]*")
+_WORDS = re.compile(r"[a-z0-9]+")  # "kremlin's" and "crimea-related" route like "kremlin", "crimea"
 
 
 class Judge(Protocol):
@@ -239,6 +241,9 @@ def _read_one(
             lo = brk.end()
     window = text[lo:start]
     negations = [m.group(0) for m in NEGATORS.finditer(window)]
+    denial = _denial_over(text, start)
+    if denial and not any(n in denial.group(0) for n in negations):
+        negations.append(denial.group(0))  # "denied reports that the US had agreed to recognise ..."
     post = POST_NEGATORS.search(text[end:])
     if post:
         negations.append(post.group(0).strip())
@@ -256,6 +261,18 @@ def _read_one(
         side = kind if len(negations) % 2 == 0 else ("opposes" if kind == "supports" else "supports")
     label: Label = ("hold" if side == stance.baseline else "shift") if by_holder else "none"
     return CueReading(sentence, (start, end), kind, tuple(negations), tuple(hedges), partial, speaker, by_holder, side, label)
+
+
+def _denial_over(text: str, start: int) -> re.Match[str] | None:
+    """A denial ("dismissed reports that") whose reach, up to the next verb of saying or clause, covers ``start``."""
+    found = None
+    for m in DENIAL.finditer(text, 0, start):
+        found = m
+    if found is None:
+        return None
+    if SPEECH_VERBS.search(text, found.end(), start) or STRONG_BREAK.search(text, found.end(), start):
+        return None
+    return found
 
 
 def _clause_has_subject(text: str) -> bool:

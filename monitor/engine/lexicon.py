@@ -32,7 +32,10 @@ ENGINE_TERMS: dict[str, tuple[str, ...]] = {
     ),
     "lift": (
         "lift*",
-        "eas*",
+        "ease",
+        "eases",
+        "eased",
+        "easing",
         "relax*",
         "remov*",
         "drop*",
@@ -46,7 +49,6 @@ ENGINE_TERMS: dict[str, tuple[str, ...]] = {
         "phase* out",
         "throw* out",
         "giv* up",
-        "end*",
     ),
     "keep": (
         "keep*",
@@ -134,6 +136,25 @@ SPEECH_VERBS = words_re(
     r"hoped",
     r"adding",
     r"saying",
+    r"replied",
+    r"replies",
+    r"responded",
+    r"responds",
+    r"countered",
+    r"retorted",
+    r"answered",
+    r"remarked",
+    r"commented",
+    r"vowed",
+    r"vows",
+    r"pledged",
+    r"promised",
+    r"assured",
+    r"maintained",
+    r"maintains",
+    r"contended",
+    r"asserted",
+    r"observed",
     r"noting",
     r"stressing",
     r"warning",
@@ -261,7 +282,6 @@ OTHER_ACTORS = words_re(
     r"graham",
     r"blumenthal",
     r"the international community",
-    r"member states",
     r"european capitals",
     r"europeans",
     r"(?:european|eu) leaders",
@@ -324,6 +344,13 @@ NEGATORS = words_re(
     r"deplor(?:e|es|ed|ing)",
     r"slam(?:s|med)?",
     r"question(?:s|ed)",
+    r"instead of",
+    r"refrain(?:s|ed|ing)? from",
+    r"hold(?:s|ing)? off(?: on)?",
+    r"avoid(?:s|ed|ing)?",
+    r"(?:stop|stops|stopped|stopping|cease|ceases|ceased|halt|halts|halted) (?=\w+ing)",
+    r"rather than",
+    r"no question of",
 )
 # "Russia's request for sanctions relief": what follows is the possessor's wish, not the speaker's position.
 POSSESSED_WISH = re.compile(
@@ -331,10 +358,22 @@ POSSESSED_WISH = re.compile(
     r"proposal|offer|hopes?|goal|aim)s? (?:for|to|that|of)\b"
 )
 # After a cue, in its clause: evaluative predicates that oppose what the cue names.
-POST_NEGATORS = re.compile(
-    r"^[^.;:]{0,40}?(?<![\w-])(?:is|was|are|were|would be|will be|remains?)\s+"
+_EVALUATIVE = (
     r"(?:not an option|out of the question|unacceptable|illegal|a red line|off the table|null and void|"
+    r"not on the (?:agenda|cards|table)|not under (?:discussion|consideration)|not (?:being )?(?:considered|discussed)|"
+    r"counterproductive|counter-productive|harmful|unhelpful|a bad idea|wrong|"
     r"(?:a )?(?:serious |grave |big |huge |historic )?(?:mistake|error))"
+)
+POST_NEGATORS = re.compile(
+    r"^(?:[^.;:]{0,40}?(?<![\w-])(?:is|was|are|were|would be|will be|remains?|stays?)\s+"
+    + _EVALUATIVE
+    + r"|\s+(?:not on the (?:agenda|cards|table)|off the table|out of the question))"  # headline style, no verb
+)
+# "denied reports that ...", "dismissed speculation that ...": everything after it in the sentence is denied.
+DENIAL = re.compile(
+    r"(?<![\w-])(?:den(?:y|ies|ied|ying)|dismiss(?:es|ed|ing)?|reject(?:s|ed|ing)?|refut(?:e|es|ed|ing)|"
+    r"rebuff(?:s|ed)?|shot down|played down|pour(?:s|ed)? cold water on)\s+(?:\w+\s+){0,3}?"
+    r"(?:reports?|claims?|suggestions?|speculation|rumou?rs?|allegations?|accounts?|talk|ideas?)\b"
 )
 # Openings: the holder considers, or no longer excludes, the cue. A hedged shift is graded 'hedge'.
 HEDGES = words_re(

@@ -6,7 +6,7 @@ A cue is a phrase, matched on word boundaries, case-insensitively, with a little
 ``word``       the word itself; ``recogni*`` matches any word starting so
 ``(a|b c)``    one of the alternatives (each is a phrase)
 ``x?``         an optional word or group: ``(de facto)? recognition``
-``...``        a gap of up to eight words
+``...``        a gap of up to eight words; ``..`` a gap of up to three
 ``{name}``     a named term list: the rule's ``terms`` or the engine's
 ``#``          a number: ``#th`` matches "20th"
 =============  ==========================================================
@@ -36,7 +36,7 @@ def normalize(text: str) -> str:
     return out
 
 
-_TOKEN = re.compile(r"\.\.\.|\{[A-Za-z0-9_-]+\}|[()|?]|[^\s()|?{}]+")
+_TOKEN = re.compile(r"\.\.\.|\.\.|\{[A-Za-z0-9_-]+\}|[()|?]|[^\s()|?{}]+")
 
 
 def compile_cue(pattern: str, terms: Mapping[str, tuple[str, ...]]) -> str:
@@ -80,8 +80,8 @@ class _Parser:
         parts: list[tuple[str, bool]] = []  # (regex, optional); gaps are ("GAP", True)
         while (tok := self.peek()) is not None and tok not in ("|", ")"):
             self.pos += 1
-            if tok == "...":
-                parts.append(("GAP", True))
+            if tok in ("...", ".."):
+                parts.append(("GAP" if tok == "..." else "SHORTGAP", True))
                 continue
             if tok == "(":
                 inner = self.alternatives()
@@ -99,7 +99,7 @@ class _Parser:
             if optional:
                 self.pos += 1
             parts.append((item, optional))
-        if not parts or all(p == "GAP" for p, _ in parts):
+        if not parts or all(p in ("GAP", "SHORTGAP") for p, _ in parts):
             raise PatternError("a cue (or an alternative) needs at least one word")
         return _join(parts)
 
@@ -124,8 +124,9 @@ class _Parser:
         return re.escape(tok).replace("\\#", r"\d+")
 
 
-_SEP = r"[\s,;:'\"()-]+"
-_GAP = rf"(?:{_SEP}[\w'.-]+){{0,{GAP_WORDS}}}?"
+_SEP = r"[\s,;:'\"()]+"  # not "-": "non-negotiable" must not match "negotiable"
+_GAP = rf"(?:{_SEP}[\w'.-]+){{0,{GAP_WORDS}}}"  # greedy: "precondition for amending or lifting"
+_SHORT_GAP = rf"(?:{_SEP}[\w'.-]+){{0,3}}"
 
 
 def _join(parts: list[tuple[str, bool]]) -> str:
@@ -134,6 +135,8 @@ def _join(parts: list[tuple[str, bool]]) -> str:
     for regex, optional in parts:
         if regex == "GAP":
             out += _GAP
+        elif regex == "SHORTGAP":
+            out += _SHORT_GAP
         elif optional:
             out += f"(?:{_SEP}{regex})?" if need_sep else f"(?:{regex}{_SEP})?"
         else:

@@ -185,7 +185,7 @@ def _squash(text: str) -> str:
 # ---------------------------------------------------------------- loading
 def _alias_regex(aliases: list[str]) -> re.Pattern[str]:
     body = "|".join(re.escape(_squash(a)).replace(r"\ ", r"\s+") for a in sorted(aliases, key=len, reverse=True))
-    return re.compile(rf"(?<![\w-])(?:{body})(?![\w-])")
+    return re.compile(rf"(?<![\w-])(?:{body})(?!\w)")  # "Crimea-related" mentions Crimea
 
 
 def _index_terms(spec: _RuleSpec) -> tuple[str, ...]:
@@ -196,7 +196,7 @@ def _index_terms(spec: _RuleSpec) -> tuple[str, ...]:
     """
     words = set()
     for phrase in spec.topic[0]:
-        found = [w for w in re.findall(r"[a-z0-9][\w'-]*", _squash(phrase)) if w not in _STOPWORDS]
+        found = [w for w in re.findall(r"[a-z0-9]+", _squash(phrase)) if w not in _STOPWORDS]
         if found:
             words.add(max(found, key=len))
     return tuple(sorted(words))
