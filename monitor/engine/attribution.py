@@ -38,7 +38,7 @@ _SUBORDINATOR = re.compile(
 )
 _ARTICLE = re.compile(r"(?:the|a|an) ")
 _FINITE_VERB = re.compile(
-    r"\s*(?:[\w'-]+\s+){0,3}?(?:is|are|was|were|has|had|have|will|would|could|can|may|might|must|should|does|did|do|"
+    r"\s*(?:[\w'-]+\s+){0,5}?(?:is|are|was|were|has|had|have|will|would|could|can|may|might|must|should|does|did|do|"
     r"\w+ed|\w+s)\b"
 )
 _LEAD_IN = re.compile(

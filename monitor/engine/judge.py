@@ -201,6 +201,8 @@ def _read_cues(reading: _ItemReading, stance: Stance) -> Iterable[CueReading]:
     if stance.any_cue_re is None or not stance.any_cue_re.search(reading.joined):
         return  # the fast path: most routed stances have no cue in the item at all
     for i, (sentence, text) in enumerate(zip(reading.sentences, reading.normalized, strict=True)):
+        if stance.off_topic_re is not None and stance.off_topic_re.search(text):
+            continue  # "EU lifts sanctions on Syria": the sentence is about another target
         matches = [
             (m.start(), m.end(), kind)
             for kind, regex in (("restates", stance.restates_re), ("supports", stance.supports_re), ("opposes", stance.opposes_re))

@@ -73,6 +73,7 @@ class _RuleSpec(_Strict):
     id: str
     holder: _HolderSpec | str  # a name defined in _holders.yaml, or a full definition
     topic: list[list[str]] = Field(min_length=1)
+    off_topic: list[str] = Field(default_factory=list)  # a sentence naming one of these is about something else
     proposition: str
     baseline: Baseline
     evidence: list[_QuoteSpec] = Field(min_length=1)
@@ -137,6 +138,7 @@ class Stance:
     holder_re: re.Pattern[str]  # any alias of the holder
     not_holder_re: re.Pattern[str] | None  # look-alikes that are not the holder ("US House")
     topic_res: tuple[re.Pattern[str], ...]  # every group must match somewhere in the item
+    off_topic_re: re.Pattern[str] | None  # cues in a sentence that names one of these are ignored
     index_terms: tuple[str, ...]  # lower-case words that route an item to this stance
     proposition: str
     baseline: Baseline
@@ -263,6 +265,7 @@ def _compile(
         holder_re=_alias_regex([holder.name, *holder.aliases]),
         not_holder_re=_alias_regex(holder.not_) if holder.not_ else None,
         topic_res=tuple(topic_res),
+        off_topic_re=_alias_regex(spec.off_topic) if spec.off_topic else None,
         index_terms=_index_terms(spec),
         proposition=spec.proposition,
         baseline=spec.baseline,
