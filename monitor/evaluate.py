@@ -145,7 +145,7 @@ def _scores(preds: Sequence[Prediction]) -> dict[str, Scores]:
 
 
 def _confusion(preds: Sequence[Prediction]) -> dict[str, dict[str, int]]:
-    table = {e: {p: 0 for p in LABELS} for e in LABELS}
+    table: dict[str, dict[str, int]] = {e: {p: 0 for p in LABELS} for e in LABELS}
     for p in preds:
         table[p.expected][p.predicted] += 1
     return table

@@ -105,9 +105,8 @@ class SentenceReader:
 
     # ---- the speaker of a cue at [start, end)
     def speaker_at(self, start: int, end: int) -> Speaker:
-        wish = None
-        for wish in POSSESSED_WISH.finditer(self.text, max(0, start - 60), start):
-            pass
+        wishes = list(POSSESSED_WISH.finditer(self.text, max(0, start - 60), start))
+        wish = wishes[-1] if wishes else None
         if wish and self._has_actor(wish.group(1)) and not PRONOUNS.fullmatch(wish.group(1)):
             return Speaker(wish.group(1), "wish")
         title = _TITLE_SPEAKER.match(self.text)

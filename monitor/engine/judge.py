@@ -257,6 +257,7 @@ def _read_one(
     if not speaker.known and item.voice and _is_holder(normalize(item.voice), stance):
         speaker = Speaker(normalize(item.voice), "voice")
     by_holder = speaker.known and _is_holder(speaker.phrase, stance)
+    side: str
     if kind == "restates":
         side = stance.baseline
     else:
