@@ -147,10 +147,19 @@ def _resolve_paths(data: dict[str, Any], base: Path) -> dict[str, Any]:
     return out
 
 
-def _check_names(config: Config, smap: SourceMap, problems: list[Problem]) -> None:
-    for kind, names in (("channels", [c.name for c in config.channels]), ("feeds", [f.label for f in config.feeds])):
+def _check_names(raw: dict[str, Any], smap: SourceMap, problems: list[Problem]) -> None:
+    """Channel and feed names must be unique (checked on the raw data, so it is reported with the rest)."""
+    for kind in ("channels", "feeds"):
+        entries = raw.get(kind)
+        if not isinstance(entries, list):
+            continue
         seen: set[str] = set()
-        for i, name in enumerate(names):
+        for i, entry in enumerate(entries):
+            if not isinstance(entry, dict):
+                continue
+            name = entry.get("name") or (entry.get("url") if kind == "feeds" else None)
+            if not isinstance(name, str):
+                continue
             if name in seen:
                 problems.append(smap.problem((kind, i, "name"), f"duplicate name {name!r}"))
             seen.add(name)
@@ -168,8 +177,7 @@ def load_config(path: Path = DEFAULT_CONFIG, env: Mapping[str, str] | None = Non
         raise ConfigError([Problem(str(path), 1, "", "the configuration must be a mapping of keys")])
     raw = expand_env(raw, smap, problems, env if env is not None else env_from_os())
     config = validate(Config, _resolve_paths(raw, path.resolve().parent), smap, problems)
-    if config is not None:
-        _check_names(config, smap, problems)
+    _check_names(raw, smap, problems)
     if problems or config is None:
         raise ConfigError(problems)
     return config
