@@ -50,6 +50,7 @@ def generated_rules(base: Stance, count: int) -> list[Stance]:
                 holder_re=_alias_regex([holder, f"the {holder} council"]),
                 topic_res=(_alias_regex([topic, f"{topic}s"]),),
                 off_topic_re=None,
+                requests_to_others="ignore",
                 index_terms=(topic, f"{topic}s"),
                 supports_re=compile_cues((f"{{rec}} ... {topic}", f"{topic} ... (could|may) change"), {"rec": ("recogni*", "accept*")}),
                 opposes_re=compile_cues((f"{topic} (will|would) not change",), {}),

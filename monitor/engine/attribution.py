@@ -112,6 +112,8 @@ class SentenceReader:
         title = _TITLE_SPEAKER.match(self.text)
         if title and start > title.end() and self._has_actor(title.group(1)):
             return self._resolve(title.group(1).strip(), "quote-before")
+        if self.text[:1] in "\"'" and not self.verbs and not self.according and self.previous.known:
+            return Speaker(self.previous.phrase, "quote-continues", pronoun=True)  # '"Crimea is Ukraine."'
         before = [v for v in self.verbs if v.end() <= start]
         lo = before[-1].end() if before else 0
         clause = self._clause_subject(lo, start)
@@ -133,7 +135,7 @@ class SentenceReader:
             phrase = post.group(1)
             if self._has_actor(phrase) and not self._relay_only(phrase):
                 return self._resolve(phrase.strip(), "quote-after")
-        return self._subject(start)
+        return self._subject(start, end)
 
     def _according_to(self, start: int, end: int) -> Speaker:
         for acc in self.according:
@@ -158,7 +160,12 @@ class SentenceReader:
         offset = max(0, verb_start - 100) + (breaks[-1].end() if breaks else 0)
         mentions = [m for m in self._mentions if offset <= m.start() and m.end() <= verb_start]
         if not mentions:
-            return self._subject(verb_start) if not self.text[offset:verb_start].strip() else NOBODY
+            if self.text[offset:verb_start].strip():
+                return NOBODY
+            earlier = [v for v in self.verbs if v.end() <= offset]
+            if self.text[verb_start:verb_start + 20].split()[0].endswith("ing") and earlier:
+                return self._speaker_before(earlier[-1].start())  # "Costa wrote on X, adding that ..."
+            return self._subject(verb_start)
         last = mentions[-1]
         if PRONOUNS.fullmatch(last.group(0)):
             return self._resolve(last.group(0), "quote-before")
@@ -212,7 +219,8 @@ class SentenceReader:
                 return self._resolve(" ".join(_WORD.findall(head)[-6:]) or m.group(0), "subject")
         return NOBODY
 
-    def _subject(self, start: int) -> Speaker:
+    def _subject(self, start: int, end: int | None = None) -> Speaker:
+        end = start if end is None else end
         seg = 0
         for brk in STRONG_BREAK.finditer(self.text, 0, start):
             seg = brk.end()
@@ -220,8 +228,11 @@ class SentenceReader:
         if not found.known and seg:
             found = self._first_actor(0, start)
         if not found.known:  # a cue ahead of its subject: "Under its 18th package the bloc ...", "... by the Council"
-            cut = CLAUSE_BREAK.search(self.text, start)
-            found = self._first_actor(start, cut.start() if cut else len(self.text))
+            cut = CLAUSE_BREAK.search(self.text, end)
+            after = [m for m in self._mentions if end <= m.start() and (cut is None or m.end() <= cut.start())]
+            after = [m for m in after if not TRANSPARENT.fullmatch(m.group(0))]
+            if after:
+                found = self._resolve(after[0].group(0), "subject")
         return found
 
     def _resolve(self, phrase: str, via: str) -> Speaker:

@@ -22,12 +22,16 @@ from monitor.engine.lexicon import (
     CLAUSE_BREAK,
     DENIAL,
     HEDGES,
+    NO_CHANGE,
+    OPEN_ANSWER,
     NEGATORS,
     OPENING_UNDER_NEGATION,
     OTHER_ACTORS,
     PARTIAL,
     POST_NEGATORS,
     PRONOUNS,
+    QUESTION,
+    REQUEST,
     ROLE,
     SPEECH_VERBS,
     STRONG_BREAK,
@@ -64,6 +68,7 @@ class CueReading:
     by_holder: bool
     side: str  # the side of the proposition the clause takes: supports / opposes
     label: Label  # what it means for the stance (hold / shift); 'none' when not the holder's
+    aside: str = ""  # why the holder's words are not its position here (a question, a request to another)
 
     @property
     def cue(self) -> str:
@@ -178,7 +183,7 @@ def judge_stance(reading: _ItemReading, stance: Stance, full_text: str) -> Verdi
         return Verdict(stance.id, "none", reason="no cue of the stance occurs", trace=tuple(trace))
     for r in readings:
         trace.append(_describe(r, stance))
-    mine = [r for r in readings if r.by_holder]
+    mine = [r for r in readings if r.by_holder and not r.aside]
     if not mine:
         who = sorted({r.speaker.phrase for r in readings if r.speaker.known}) or ["nobody named"]
         reason = f"position taken by {', '.join(who)}, not by {stance.holder}"
@@ -198,7 +203,7 @@ def judge_stance(reading: _ItemReading, stance: Stance, full_text: str) -> Verdi
 
 
 def _read_cues(reading: _ItemReading, stance: Stance) -> Iterable[CueReading]:
-    if stance.any_cue_re is None or not stance.any_cue_re.search(reading.joined):
+    if (stance.any_cue_re is None or not stance.any_cue_re.search(reading.joined)) and not NO_CHANGE.search(reading.joined):
         return  # the fast path: most routed stances have no cue in the item at all
     for i, (sentence, text) in enumerate(zip(reading.sentences, reading.normalized, strict=True)):
         if stance.off_topic_re is not None and stance.off_topic_re.search(text):
@@ -209,6 +214,7 @@ def _read_cues(reading: _ItemReading, stance: Stance) -> Iterable[CueReading]:
             if regex is not None
             for m in regex.finditer(text)
         ]
+        matches += [(m.start(), m.end(), "restates") for m in NO_CHANGE.finditer(text)]  # "our position has not changed"
         if not matches:
             continue
         # Where cues overlap, the one that starts first governs the other ("hold back on [further sanctions]",
@@ -253,6 +259,17 @@ def _read_one(
     if negations and len(negations) % 2 == 0 and OPENING_UNDER_NEGATION.search(window):
         hedges.append("not ... " + OPENING_UNDER_NEGATION.search(window).group(0))  # type: ignore[union-attr]
     partial = bool(PARTIAL.search(window) or PARTIAL.search(text[start:end]))
+    aside = ""  # why a cue the holder utters is still not the holder's position
+    if QUESTION.search(window):
+        answer = OPEN_ANSWER.search(text, end)
+        if answer:
+            hedges.append(f"answer: {answer.group(0)}")  # "Asked whether ..., she said it could not be excluded"
+        else:
+            aside = "asked as a question"
+    elif stance.requests_to_others == "ignore":
+        addressee = _addressee(text, start)
+        if addressee and not _is_holder(addressee, stance):
+            aside = f"asked of {addressee.strip()}"
     speaker = reader.speaker_at(start, end)
     if not speaker.known and item.voice and _is_holder(normalize(item.voice), stance):
         speaker = Speaker(normalize(item.voice), "voice")
@@ -262,8 +279,20 @@ def _read_one(
         side = stance.baseline
     else:
         side = kind if len(negations) % 2 == 0 else ("opposes" if kind == "supports" else "supports")
-    label: Label = ("hold" if side == stance.baseline else "shift") if by_holder else "none"
-    return CueReading(sentence, (start, end), kind, tuple(negations), tuple(hedges), partial, speaker, by_holder, side, label)
+    label: Label = ("hold" if side == stance.baseline else "shift") if by_holder and not aside else "none"
+    return CueReading(
+        sentence, (start, end), kind, tuple(negations), tuple(hedges), partial, speaker, by_holder, side, label, aside
+    )
+
+
+def _addressee(text: str, start: int) -> str | None:
+    """Who a request before the cue is addressed to: "urged Washington to [cue]" -> "washington"."""
+    found = None
+    for m in REQUEST.finditer(text, max(0, start - 120), start):
+        found = m
+    if found is None or STRONG_BREAK.search(text, found.end(), start):
+        return None
+    return found.group(1)
 
 
 def _denial_over(text: str, start: int) -> re.Match[str] | None:
@@ -309,6 +338,8 @@ def _describe(r: CueReading, stance: Stance) -> str:
         bits.append(f"hedged by {', '.join(repr(h) for h in r.hedges)}")
     who = r.speaker.phrase or "nobody named"
     holder = "holder" if r.by_holder else "not the holder"
+    if r.aside:
+        holder += f"; {r.aside}"
     return f"sentence {r.sentence.text[:70]!r}: {'; '.join(bits)} -> {r.side} the proposition; speaker {who!r} via {r.speaker.via} ({holder}) -> {r.label}"
 
 

@@ -136,6 +136,7 @@ SPEECH_VERBS = words_re(
     r"hoped",
     r"adding",
     r"saying",
+    r"called(?! on| for| upon)",
     r"replied",
     r"replies",
     r"responded",
@@ -436,6 +437,7 @@ NEGATORS = words_re(
     r"question(?:s|ed)?",
     r"doubt(?:s|ed)?",
     r"instead of",
+    r"declin(?:e|es|ed|ing) to",
     r"refrain(?:s|ed|ing)? from",
     r"hold(?:s|ing)? off(?: on)?",
     r"avoid(?:s|ed|ing)?",
@@ -452,7 +454,7 @@ POSSESSED_WISH = re.compile(
 _EVALUATIVE = (
     r"(?:not an option|out of the question|unacceptable|illegal|a red line|off the table|null and void|"
     r"not on the (?:agenda|cards|table)|not under (?:discussion|consideration)|not (?:being )?(?:considered|discussed)|"
-    r"counterproductive|counter-productive|harmful|unhelpful|a bad idea|wrong|"
+    r"counterproductive|counter-productive|harmful|unhelpful|a bad idea|wrong|a gift to|rewarding|a reward for|"
     r"(?:a )?(?:serious |grave |big |huge |historic )?(?:mistake|error))"
 )
 POST_NEGATORS = re.compile(
@@ -506,3 +508,27 @@ PARTIAL = words_re(
 # Where a clause ends, for the reach of negation and of the subject.
 CLAUSE_BREAK = re.compile(r"[;:]|,\s|\s(?:but|while|whereas|although|though|yet|however|and|as|because|since|after|before)\s")
 STRONG_BREAK = re.compile(r"[;]|\s(?:but|while|whereas|although|though|by contrast)\s|,\s(?:and|but)\s")
+
+# Restatements any stance understands: the holder says its position has not changed.
+NO_CHANGE = words_re(
+    r"no change (?:in|to) (?:our|its|their|the|his|her) (?:position|policy|stance|line)",
+    r"(?:position|policy|stance|line) (?:has not|hasn't|had not|did not|didn't|have not) (?:changed|moved|shifted)",
+    r"(?:position|policy|stance|line) (?:remains|remained|is|was) (?:unchanged|the same|firm|clear)",
+    r"not moved an inch",
+    r"(?:policy|position|stance) (?:has|had) not changed",
+    r"nothing has changed",
+    r"(?:remains|remain|stays|stay) unchanged",
+)
+# A cue inside a question is not a position: "asked whether Washington was preparing to recognise ...".
+QUESTION = re.compile(r"(?<![\w-])(?:asked|asking|ask|wondered|wondering|question(?:ed)? (?:of )?)\s+(?:[\w'-]+\s+){0,2}?(?:whether|if)\b|(?<![\w-])whether\b")
+# The answer to a question that opens the door: "Asked whether ..., an official said it could not be excluded".
+OPEN_ANSWER = re.compile(
+    r"(?<![\w-])(?:(?:not|n't|cannot|can't)\s+(?:be\s+)?(?:rul(?:e|es|ed)\s+out|exclud(?:e|es|ed))|not impossible|"
+    r"did not exclude|didn't exclude|(?:said|answered|replied) yes)"
+)
+# "X urged Y to ...": what follows is asked of Y. For a stance about the holder's own acts it is not the holder's act.
+REQUEST = re.compile(
+    r"(?<![\w-])(?:urg(?:e|es|ed|ing)|ask(?:s|ed|ing)?|call(?:s|ed|ing)? on|press(?:es|ed|ing)?|"
+    r"encourag(?:e|es|ed|ing)|want(?:s|ed)?|told|tell(?:s|ing)?|push(?:es|ed|ing)?|persuad(?:e|es|ed|ing)|"
+    r"invit(?:e|es|ed|ing))\s+((?:[\w'.-]+\s+){1,5}?)to\s"
+)

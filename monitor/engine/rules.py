@@ -74,6 +74,7 @@ class _RuleSpec(_Strict):
     holder: _HolderSpec | str  # a name defined in _holders.yaml, or a full definition
     topic: list[list[str]] = Field(min_length=1)
     off_topic: list[str] = Field(default_factory=list)  # a sentence naming one of these is about something else
+    requests_to_others: Literal["ignore", "count"] = "ignore"  # "X urged Y to <cue>": Y's act, not the holder's
     proposition: str
     baseline: Baseline
     evidence: list[_QuoteSpec] = Field(min_length=1)
@@ -139,6 +140,7 @@ class Stance:
     not_holder_re: re.Pattern[str] | None  # look-alikes that are not the holder ("US House")
     topic_res: tuple[re.Pattern[str], ...]  # every group must match somewhere in the item
     off_topic_re: re.Pattern[str] | None  # cues in a sentence that names one of these are ignored
+    requests_to_others: str  # "ignore": a cue asked of another actor is not the holder's act; "count": it is
     index_terms: tuple[str, ...]  # lower-case words that route an item to this stance
     proposition: str
     baseline: Baseline
@@ -187,7 +189,7 @@ def _squash(text: str) -> str:
 # ---------------------------------------------------------------- loading
 def _alias_regex(aliases: list[str]) -> re.Pattern[str]:
     body = "|".join(re.escape(_squash(a)).replace(r"\ ", r"\s+") for a in sorted(aliases, key=len, reverse=True))
-    return re.compile(rf"(?<![\w-])(?:{body})(?!\w)")  # "Crimea-related" mentions Crimea
+    return re.compile(rf"(?<!\w)(?:{body})(?!\w)")  # "Crimea-related", "US-Russia-Ukraine talks" mention them
 
 
 def _index_terms(spec: _RuleSpec) -> tuple[str, ...]:
@@ -266,6 +268,7 @@ def _compile(
         not_holder_re=_alias_regex(holder.not_) if holder.not_ else None,
         topic_res=tuple(topic_res),
         off_topic_re=_alias_regex(spec.off_topic) if spec.off_topic else None,
+        requests_to_others=spec.requests_to_others,
         index_terms=_index_terms(spec),
         proposition=spec.proposition,
         baseline=spec.baseline,
