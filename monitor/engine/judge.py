@@ -44,6 +44,7 @@ from monitor.models import Evidence, FeedItem, Label, Span, Verdict
 
 WINDOW = 80  # characters before a cue in which negation and hedges are read
 GRADE_RANK = {"hedge": 1, "partial": 2, "reversal": 3}
+SAID_NOT = re.compile(r"(?<![\w-])(?:not|\w+n't|never|declin(?:e|es|ed|ing) to|refus(?:e|es|ed|ing) to)(?= (?:\w+ )?$)")
 _KIND_ORDER = {"restates": 0, "supports": 1, "opposes": 2}
 _WORDS = re.compile(r"[a-z0-9]+")  # "kremlin's" and "crimea-related" route like "kremlin", "crimea"
 
@@ -214,7 +215,8 @@ def _read_cues(reading: _ItemReading, stance: Stance) -> Iterable[CueReading]:
             if regex is not None
             for m in regex.finditer(text)
         ]
-        matches += [(m.start(), m.end(), "restates") for m in NO_CHANGE.finditer(text)]  # "our position has not changed"
+        if _near_a_cue(reading, stance, i):  # "our position has not changed", next to this stance's cue
+            matches += [(m.start(), m.end(), "restates") for m in NO_CHANGE.finditer(text)]
         if not matches:
             continue
         # Where cues overlap, the one that starts first governs the other ("hold back on [further sanctions]",
@@ -230,6 +232,12 @@ def _read_cues(reading: _ItemReading, stance: Stance) -> Iterable[CueReading]:
             previous_end = end
 
 
+def _near_a_cue(reading: _ItemReading, stance: Stance, i: int) -> bool:
+    if stance.any_cue_re is None or not NO_CHANGE.search(reading.normalized[i]):
+        return False
+    return any(stance.any_cue_re.search(reading.normalized[j]) for j in range(max(0, i - 1), min(len(reading.normalized), i + 2)))
+
+
 def _read_one(
     sentence: Sentence,
     text: str,
@@ -242,13 +250,15 @@ def _read_one(
     previous_end: int,
 ) -> CueReading:
     lo = max(0, start - WINDOW, previous_end)  # a cue's negation does not reach back past another cue
+    said_not: list[str] = []  # "declined to say", "did not say": the saying itself is negated
     for verb in SPEECH_VERBS.finditer(text, lo, start):
+        said_not = [m.group(0) for m in SAID_NOT.finditer(text, max(lo, verb.start() - 25), verb.start())]
         lo = max(lo, verb.end())
     for brk in CLAUSE_BREAK.finditer(text, lo, start):
         if not re.fullmatch(r",\s", brk.group(0)) or _clause_has_subject(text[brk.end() : start]):
             lo = brk.end()
     window = text[lo:start]
-    negations = [m.group(0) for m in NEGATORS.finditer(window)]
+    negations = said_not + [m.group(0) for m in NEGATORS.finditer(window)]
     denial = _denial_over(text, start)
     if denial and not any(n in denial.group(0) for n in negations):
         negations.append(denial.group(0))  # "denied reports that the US had agreed to recognise ..."

@@ -458,7 +458,7 @@ _EVALUATIVE = (
     r"(?:a )?(?:serious |grave |big |huge |historic )?(?:mistake|error))"
 )
 POST_NEGATORS = re.compile(
-    r"^(?:[^.;:]{0,40}?(?<![\w-])(?:is|was|are|were|would be|will be|remains?|stays?)\s+"
+    r"^(?:[^.;:,]{0,40}?(?<![\w-])(?:is|was|are|were|would be|will be|remains?|stays?)\s+"
     + _EVALUATIVE
     + r"|\s+(?:not on the (?:agenda|cards|table)|off the table|out of the question))"  # headline style, no verb
 )
@@ -523,7 +523,7 @@ NO_CHANGE = words_re(
 QUESTION = re.compile(r"(?<![\w-])(?:asked|asking|ask|wondered|wondering|question(?:ed)? (?:of )?)\s+(?:[\w'-]+\s+){0,2}?(?:whether|if)\b|(?<![\w-])whether\b")
 # The answer to a question that opens the door: "Asked whether ..., an official said it could not be excluded".
 OPEN_ANSWER = re.compile(
-    r"(?<![\w-])(?:(?:not|n't|cannot|can't)\s+(?:be\s+)?(?:rul(?:e|es|ed)\s+out|exclud(?:e|es|ed))|not impossible|"
+    r"(?<![\w-])(?:(?:not|n't|cannot|can't)\s+(?:be\s+)?(?:rul(?:e|es|ed)\s+(?:\w+\s+)?out|exclud(?:ed|es|e))|not impossible|"
     r"did not exclude|didn't exclude|(?:said|answered|replied) yes)"
 )
 # "X urged Y to ...": what follows is asked of Y. For a stance about the holder's own acts it is not the holder's act.
