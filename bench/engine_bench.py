@@ -51,6 +51,7 @@ def generated_rules(base: Stance, count: int) -> list[Stance]:
                 topic_res=(_alias_regex([topic, f"{topic}s"]),),
                 off_topic_re=None,
                 requests_to_others="ignore",
+                ignore_re=None,
                 index_terms=(topic, f"{topic}s"),
                 supports_re=compile_cues((f"{{rec}} ... {topic}", f"{topic} ... (could|may) change"), {"rec": ("recogni*", "accept*")}),
                 opposes_re=compile_cues((f"{topic} (will|would) not change",), {}),

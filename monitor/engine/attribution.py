@@ -34,7 +34,8 @@ _POST_FRAME = re.compile(r",\s*([^,;]{1,90}?)\s+(" + SPEECH_VERBS.pattern + r")"
 _WORD = re.compile(r"[\w'-]+")
 _TITLE_SPEAKER = re.compile(r"^([^:]{1,50}):\s")
 _SUBORDINATOR = re.compile(
-    r"^(?:(?:and|but|while|whereas|although|though|as|because|since|after|before|when|if|once|until|so that|by contrast)\s+)+"
+    r"^(?:(?:and|but|while|whereas|although|though|as|because|since|after|before|when|if|once|until|so that|"
+    r"by contrast|(?:under|in|by|with|through|according to) which|whereby|where)\s+)+"
 )
 _ARTICLE = re.compile(r"(?:the|a|an) ")
 _FINITE_VERB = re.compile(
@@ -45,7 +46,12 @@ _LEAD_IN = re.compile(
     r"^(?:after|before|in|at|on|during|following|speaking|arriving|asked|addressing|ahead of|despite|with|"
     r"while|as|since|when|once|for|from|by|in an? [\w' -]+)\b[^,]{0,80},\s*"
 )
-_OF_PHRASE = re.compile(r"^([\w'-]+(?: [\w'-]+)?) (?:at|of|in|from|for|with|near|inside|within) ")
+_OF_PHRASE = re.compile(r"^(?:an? |the )?([\w'-]+(?: [\w'-]+)?) (?:at|of|in|on|from|for|with|near|inside|within) ")
+_ADDRESSED = re.compile(
+    r"(?:urg(?:e|es|ed|ing)|ask(?:s|ed|ing)?|call(?:s|ed|ing)? on|press(?:es|ed|ing)?|told|tell(?:s|ing)?|"
+    r"encourag(?:e|es|ed|ing)|persuad(?:e|es|ed|ing)|invit(?:e|es|ed|ing))\s+(?:the\s+)?$"
+)
+_VERB_FIRST = re.compile(r"\s*(?:\w+ed|\w+s|said|told|urged|asked|called|sent|made|took|gave|kept|held)\b")
 CHAIN_GAP = 2  # words allowed between two mentions that name one speaker ("EU sanctions envoy David O'Sullivan")
 
 
@@ -213,6 +219,8 @@ class SentenceReader:
     def _first_actor(self, lo: int, hi: int) -> Speaker:
         for m in self._mentions:
             if lo <= m.start() and m.end() <= hi and not TRANSPARENT.fullmatch(m.group(0)):
+                if _ADDRESSED.search(self.text, max(lo, m.start() - 30), m.start()):
+                    continue  # "urged the administration to ...": the one asked is not the subject
                 head = self.text[lo : m.end()]
                 breaks = list(CLAUSE_BREAK.finditer(head, 0, m.start() - lo))
                 head = head[breaks[-1].end() :] if breaks else head
@@ -223,7 +231,8 @@ class SentenceReader:
         end = start if end is None else end
         seg = 0
         for brk in STRONG_BREAK.finditer(self.text, 0, start):
-            seg = brk.end()
+            if not _VERB_FIRST.match(self.text, brk.end()):  # ", and urged ...": the same subject goes on
+                seg = brk.end()
         found = self._first_actor(seg, start)
         if not found.known and seg:
             found = self._first_actor(0, start)

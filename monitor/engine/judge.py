@@ -209,6 +209,7 @@ def _read_cues(reading: _ItemReading, stance: Stance) -> Iterable[CueReading]:
     for i, (sentence, text) in enumerate(zip(reading.sentences, reading.normalized, strict=True)):
         if stance.off_topic_re is not None and stance.off_topic_re.search(text):
             continue  # "EU lifts sanctions on Syria": the sentence is about another target
+        ignored = [(m.start(), m.end()) for m in stance.ignore_re.finditer(text)] if stance.ignore_re else []
         matches = [
             (m.start(), m.end(), kind)
             for kind, regex in (("restates", stance.restates_re), ("supports", stance.supports_re), ("opposes", stance.opposes_re))
@@ -217,6 +218,7 @@ def _read_cues(reading: _ItemReading, stance: Stance) -> Iterable[CueReading]:
         ]
         if _near_a_cue(reading, stance, i):  # "our position has not changed", next to this stance's cue
             matches += [(m.start(), m.end(), "restates") for m in NO_CHANGE.finditer(text)]
+        matches = [m for m in matches if not any(a < m[1] and m[0] < b for a, b in ignored)]
         if not matches:
             continue
         # Where cues overlap, the one that starts first governs the other ("hold back on [further sanctions]",
@@ -270,7 +272,9 @@ def _read_one(
         hedges.append("not ... " + OPENING_UNDER_NEGATION.search(window).group(0))  # type: ignore[union-attr]
     partial = bool(PARTIAL.search(window) or PARTIAL.search(text[start:end]))
     aside = ""  # why a cue the holder utters is still not the holder's position
-    if QUESTION.search(window):
+    if _QUESTION_MARK.match(text, end) and kind != "restates":
+        aside = "asked as a question"  # "EU to ease sanctions?" asserts nothing
+    elif QUESTION.search(window):
         answer = OPEN_ANSWER.search(text, end)
         if answer:
             hedges.append(f"answer: {answer.group(0)}")  # "Asked whether ..., she said it could not be excluded"
@@ -322,8 +326,14 @@ def _clause_has_subject(text: str) -> bool:
     return bool(re.match(r"\s*(?:the |a |an )?[\w'-]+(?: [\w'-]+)? (?:is|are|was|were|has|have|will|would|said)\b", text))
 
 
+_QUESTION_MARK = re.compile(r"[^.!?;:]*\?")  # the cue's sentence (or clause) ends with a question mark
+_FORMER = re.compile(r"(?:former|ex-|then-|one-time)\s*(?:[\w'-]+\s+){0,2}$")
+
+
 def _is_holder(phrase: str, stance: Stance) -> bool:
     for m in stance.holder_re.finditer(phrase):
+        if _FORMER.search(phrase[: m.start()]):
+            continue  # "Former Secretary of State Pompeo" no longer speaks for the holder
         if stance.not_holder_re is None:
             return True
         if not any(n.start() < m.end() and m.start() < n.end() for n in stance.not_holder_re.finditer(phrase)):

@@ -287,6 +287,9 @@ OTHER_ACTORS = words_re(
     r"europeans",
     r"(?:european|eu) leaders",
     r"the g7",
+    r"(?:russian|ukrainian|chinese|belarusian) (?:state )?(?:tv|television|media|officials?|diplomats?|negotiators?|delegation|foreign ministry|defen[cs]e ministry|government|commentators?)",
+    r"state (?:tv|television|media)",
+    r"channel one",
     r"austria",
     r"belgium",
     r"bulgaria",
@@ -460,12 +463,12 @@ _EVALUATIVE = (
 POST_NEGATORS = re.compile(
     r"^(?:[^.;:,]{0,40}?(?<![\w-])(?:is|was|are|were|would be|will be|remains?|stays?)\s+"
     + _EVALUATIVE
-    + r"|\s+(?:not on the (?:agenda|cards|table)|off the table|out of the question))"  # headline style, no verb
+    + r"|\s+[\"']?(?:not on the (?:agenda|cards|table)|off the table|out of the question|not an option))"  # headline style
 )
 # "denied reports that ...", "dismissed speculation that ...": everything after it in the sentence is denied.
 DENIAL = re.compile(
     r"(?<![\w-])(?:den(?:y|ies|ied|ying)|dismiss(?:es|ed|ing)?|reject(?:s|ed|ing)?|refut(?:e|es|ed|ing)|"
-    r"rebuff(?:s|ed)?|shot down|played down|pour(?:s|ed)? cold water on)\s+(?:\w+\s+){0,3}?"
+    r"rebuff(?:s|ed)?|shot down|played down|pour(?:s|ed)? cold water on)\s+(?:\w+\s+){0,4}?"
     r"(?:reports?|claims?|suggestions?|speculation|rumou?rs?|allegations?|accounts?|talk|ideas?)\b"
 )
 # Openings: the holder considers, or no longer excludes, the cue. A hedged shift is graded 'hedge'.
@@ -518,6 +521,8 @@ NO_CHANGE = words_re(
     r"(?:policy|position|stance) (?:has|had) not changed",
     r"nothing has changed",
     r"(?:remains|remain|stays|stay) unchanged",
+    r"(?:that|this|it)(?: is|'s) not going to happen",
+    r"(?:will not|won't) happen",
 )
 # A cue inside a question is not a position: "asked whether Washington was preparing to recognise ...".
 QUESTION = re.compile(r"(?<![\w-])(?:asked|asking|ask|wondered|wondering|question(?:ed)? (?:of )?)\s+(?:[\w'-]+\s+){0,2}?(?:whether|if)\b|(?<![\w-])whether\b")

@@ -54,6 +54,7 @@ class _CueSpec(_Strict):
     supports: list[str] = Field(default_factory=list)  # phrases that assert the proposition
     opposes: list[str] = Field(default_factory=list)  # phrases that assert its opposite
     restates: list[str] = Field(default_factory=list)  # stock restatements of the baseline, hedged or not
+    ignore: list[str] = Field(default_factory=list)  # phrases that cancel any cue they overlap ("US sanctions")
 
 
 class _ExampleSpec(_Strict):
@@ -149,6 +150,7 @@ class Stance:
     opposes_re: re.Pattern[str] | None
     restates_re: re.Pattern[str] | None
     any_cue_re: re.Pattern[str] | None  # any of the three: a quick test before reading sentence by sentence
+    ignore_re: re.Pattern[str] | None  # a cue overlapping one of these is not read
     severity: str
     channels: tuple[str, ...]
     template: str | None
@@ -226,7 +228,7 @@ def _compile(
         holder = spec.holder
     terms = {**ENGINE_TERMS, **{k: tuple(v) for k, v in spec.terms.items()}}
     compiled: dict[str, re.Pattern[str] | None] = {}
-    for kind in ("supports", "opposes", "restates"):
+    for kind in ("supports", "opposes", "restates", "ignore"):
         cues: list[str] = getattr(spec.cues, kind)
         for i, cue in enumerate(cues):
             try:
@@ -277,6 +279,7 @@ def _compile(
         opposes_re=compiled.get("opposes"),
         restates_re=compiled.get("restates"),
         any_cue_re=compile_cues((*spec.cues.supports, *spec.cues.opposes, *spec.cues.restates), terms),
+        ignore_re=compiled.get("ignore"),
         severity=spec.severity,
         channels=tuple(spec.channels),
         template=spec.template,
