@@ -10,17 +10,29 @@ from __future__ import annotations
 
 import argparse
 import random
+import re
 import time
 from dataclasses import replace
 from pathlib import Path
 
 from monitor.engine import Engine, Stance, load_rules
-from monitor.engine.patterns import compile_cues
+from monitor.engine.patterns import cues_source
 from monitor.engine.rules import _alias_regex
 from monitor.models import FeedItem
 
 ROOT = Path(__file__).resolve().parents[1]
-ACTORS = ["Kallas", "The Commission", "Orban", "Moscow", "Trump", "Rubio", "Analysts", "EU ambassadors", "Zelensky"]
+REC = {"rec": ("recogni*", "accept*")}
+ACTORS = [
+    "Kallas",
+    "The Commission",
+    "Orban",
+    "Moscow",
+    "Trump",
+    "Rubio",
+    "Analysts",
+    "EU ambassadors",
+    "Zelensky",
+]
 VERBS = ["said", "warned", "told reporters", "insisted", "added"]
 CLAIMS = [
     "the bloc will never recognise Crimea as Russian",
@@ -34,7 +46,12 @@ CLAIMS = [
     "{topic} policy will not change",
     "the {topic} plan could be revised",
 ]
-FILLER = ["Officials met in Brussels on Monday.", "The meeting lasted three hours.", "Markets were calm.", "More talks are planned."]
+FILLER = [
+    "Officials met in Brussels on Monday.",
+    "The meeting lasted three hours.",
+    "Markets were calm.",
+    "More talks are planned.",
+]
 
 
 def generated_rules(base: Stance, count: int) -> list[Stance]:
@@ -53,10 +70,13 @@ def generated_rules(base: Stance, count: int) -> list[Stance]:
                 requests_to_others="ignore",
                 ignore_re=None,
                 index_terms=(topic, f"{topic}s"),
-                supports_re=compile_cues((f"{{rec}} ... {topic}", f"{topic} ... (could|may) change"), {"rec": ("recogni*", "accept*")}),
-                opposes_re=compile_cues((f"{topic} (will|would) not change",), {}),
-                restates_re=None,
-                any_cue_re=compile_cues((f"{{rec}} ... {topic}", f"{topic} ... (could|may) change", f"{topic} (will|would) not change"), {"rec": ("recogni*", "accept*")}),
+                cues_re=re.compile(
+                    cues_source(
+                        (f"{{rec}} ... {topic}", f"{topic} ... (could|may) change"), REC, group="supports"
+                    )
+                    + "|"
+                    + cues_source((f"{topic} (will|would) not change",), REC, group="opposes")
+                ),
             )
         )
     return out
@@ -67,7 +87,8 @@ def make_items(n: int, topics: int, rng: random.Random) -> list[FeedItem]:
     for i in range(n):
         topic = f"topic{rng.randrange(max(topics, 1))}"
         sentences = [
-            f"{rng.choice(ACTORS)} {rng.choice(VERBS)} {rng.choice(CLAIMS).format(topic=topic)}." for _ in range(rng.randint(1, 3))
+            f"{rng.choice(ACTORS)} {rng.choice(VERBS)} {rng.choice(CLAIMS).format(topic=topic)}."
+            for _ in range(rng.randint(1, 3))
         ]
         sentences += rng.sample(FILLER, 2)
         rng.shuffle(sentences)
@@ -102,8 +123,10 @@ def main() -> None:
     print(f"items: {len(items)}, best of {args.repeat} runs, one core")
     print(f"{len(small.stances):>4} rules: {r_small:9.0f} items/s")
     print(f"{len(large.stances):>4} rules: {r_large:9.0f} items/s")
-    print(f"cost of {len(large.stances)} rules vs {len(small.stances)}: {r_small / r_large:.2f}x (target <= 5x); "
-          f"{len(large.stances)}-rule rate vs 1,000 items/s floor: {r_large / 1000:.1f}x")
+    print(
+        f"cost of {len(large.stances)} rules vs {len(small.stances)}: {r_small / r_large:.2f}x (target <= 5x); "
+        f"{len(large.stances)}-rule rate vs 1,000 items/s floor: {r_large / 1000:.1f}x"
+    )
 
 
 if __name__ == "__main__":

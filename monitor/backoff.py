@@ -6,7 +6,13 @@ import random
 
 
 def compute_backoff(
-    attempts: int, *, base: float, factor: float = 2.0, maximum: float, jitter: float = 0.2, rng: random.Random | None = None
+    attempts: int,
+    *,
+    base: float,
+    factor: float = 2.0,
+    maximum: float,
+    jitter: float = 0.2,
+    rng: random.Random | None = None,
 ) -> float:
     """Seconds to wait after ``attempts`` consecutive failures (1 = the first failure).
 

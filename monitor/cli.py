@@ -55,29 +55,40 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="stance-monitor", description="Alert when a public actor's stance shifts.")
+    p = argparse.ArgumentParser(
+        prog="stance-monitor", description="Alert when a public actor's stance shifts."
+    )
     p.add_argument("--version", action="version", version=f"stance-monitor {__version__}")
     p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     sub = p.add_subparsers(metavar="COMMAND")
 
     def config_arg(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="configuration file (default monitor.yaml)")
+        sp.add_argument(
+            "--config", type=Path, default=DEFAULT_CONFIG, help="configuration file (default monitor.yaml)"
+        )
 
     run = sub.add_parser("run", help="run the daemon (or one cycle with --once)")
     config_arg(run)
     run.add_argument("--once", action="store_true", help="poll every feed once, deliver, exit")
     run.set_defaults(func=cmd_run)
 
-    check = sub.add_parser("check", help="dry run over a feed: one JSON line per (item, stance); stores nothing")
+    check = sub.add_parser(
+        "check", help="dry run over a feed: one JSON line per (item, stance); stores nothing"
+    )
     check.add_argument("feed", help="feed URL or file")
-    check.add_argument("--rules", type=Path, help="rules folder (default: from the configuration, else rules/)")
+    check.add_argument(
+        "--rules", type=Path, help="rules folder (default: from the configuration, else rules/)"
+    )
     check.add_argument("--seeds", type=Path, help="seeds folder (default: beside the rules folder)")
     check.add_argument("--all", action="store_true", help="also print stances the item is not routed to")
     check.set_defaults(func=cmd_check)
 
     rules = sub.add_parser("rules", help="validate rules, or run their examples")
     rsub = rules.add_subparsers(metavar="ACTION")
-    for name, func, text in (("check", cmd_rules_check, "validate rule files"), ("test", cmd_rules_test, "run every rule's examples")):
+    for name, func, text in (
+        ("check", cmd_rules_check, "validate rule files"),
+        ("test", cmd_rules_test, "run every rule's examples"),
+    ):
         sp = rsub.add_parser(name, help=text)
         sp.add_argument("dir", nargs="?", type=Path, default=Path("rules"))
         sp.add_argument("--seeds", type=Path, help="seeds folder (default: beside the rules folder)")
@@ -131,7 +142,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         if args.once:
             results = run_once(rt)
             bad = [r for r in results if not r.ok]
-            log.info("once: %d feeds polled, %d failed, %d alerts", len(results), len(bad), sum(r.alerts for r in results))
+            log.info(
+                "once: %d feeds polled, %d failed, %d alerts",
+                len(results),
+                len(bad),
+                sum(r.alerts for r in results),
+            )
             return EXIT_OK
         Daemon(rt).run()
         return EXIT_OK
@@ -209,7 +225,10 @@ def run_examples(stances: Sequence[Stance]) -> list[tuple[Stance, int, str]]:
             if v.label != ex.expect or (ex.grade is not None and v.grade != ex.grade):
                 want = ex.expect + (f" ({ex.grade})" if ex.grade else "")
                 got = v.label + (f" ({v.grade})" if v.grade else "")
-                detail = [f"expected {want}, got {got} (score {v.score:.2f})", f"text: {ex.title + ' | ' if ex.title else ''}{ex.text}"]
+                detail = [
+                    f"expected {want}, got {got} (score {v.score:.2f})",
+                    f"text: {ex.title + ' | ' if ex.title else ''}{ex.text}",
+                ]
                 if v.sentence:
                     detail.append(f"evidence: {v.sentence}")
                 detail.append(f"reason: {v.reason}")
@@ -232,7 +251,10 @@ def cmd_explain(args: argparse.Namespace) -> int:
     try:
         engine.stance(args.stance)
     except KeyError:
-        print(f"error: no stance {args.stance!r} (have: {', '.join(s.id for s in engine.stances)})", file=sys.stderr)
+        print(
+            f"error: no stance {args.stance!r} (have: {', '.join(s.id for s in engine.stances)})",
+            file=sys.stderr,
+        )
         return EXIT_INVALID
     if args.feed:
         items = _read_feed(args.feed)
@@ -267,9 +289,13 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     from monitor.render import Renderer
 
     config = load_config(args.config)
-    stances = load_rules(Path(config.rules), Path(config.seeds), channel_names={c.name for c in config.channels})
+    stances = load_rules(
+        Path(config.rules), Path(config.seeds), channel_names={c.name for c in config.channels}
+    )
     Renderer(Path(config.templates)).self_check()
-    print(f"{args.config}: OK ({len(config.feeds)} feeds, {len(config.channels)} channels, {len(stances)} rules; templates render)")
+    print(
+        f"{args.config}: OK ({len(config.feeds)} feeds, {len(config.channels)} channels, {len(stances)} rules; templates render)"
+    )
     return EXIT_OK
 
 
@@ -279,11 +305,15 @@ def cmd_feeds(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     with Store(config.database) as store:
         states = store.feeds()
-    print(f"{'feed':30} {'status':>6} {'fails':>5} {'items':>6}  {'last success':20} {'next poll':20} last error")
+    print(
+        f"{'feed':30} {'status':>6} {'fails':>5} {'items':>6}  {'last success':20} {'next poll':20} last error"
+    )
     for f in states:
         when = f.last_success_at.strftime("%Y-%m-%d %H:%M:%S") if f.last_success_at else "never"
         nxt = f.next_poll_at.strftime("%Y-%m-%d %H:%M:%S") if f.enabled else "disabled"
-        print(f"{f.name[:30]:30} {f.last_status or '-':>6} {f.consecutive_failures:>5} {f.items_seen:>6}  {when:20} {nxt:20} {f.last_error or ''}")
+        print(
+            f"{f.name[:30]:30} {f.last_status or '-':>6} {f.consecutive_failures:>5} {f.items_seen:>6}  {when:20} {nxt:20} {f.last_error or ''}"
+        )
     return EXIT_OK
 
 
@@ -295,7 +325,9 @@ def cmd_alerts(args: argparse.Namespace) -> int:
         rows = store.alerts(args.limit)
     for alert, states in rows:
         channels = ", ".join(f"{c}: {s}" for c, s in sorted(states.items()))
-        print(f"{alert.created_at:%Y-%m-%d %H:%M} {alert.alert_id} {alert.stance_id} ({alert.grade}) [{channels}]\n    {alert.item_title}")
+        print(
+            f"{alert.created_at:%Y-%m-%d %H:%M} {alert.alert_id} {alert.stance_id} ({alert.grade}) [{channels}]\n    {alert.item_title}"
+        )
     if not rows:
         print("no alerts yet")
     return EXIT_OK
@@ -317,5 +349,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     else:
         rendered = renderer.render(replace(sample_alert()))
     print(f"== subject\n{rendered.subject}\n\n== text (console, email)\n{rendered.text}\n")
-    print(f"== html (email)\n{rendered.html}\n\n== payload (webhook, file)\n{json.dumps(rendered.payload, indent=2)}")
+    print(
+        f"== html (email)\n{rendered.html}\n\n== payload (webhook, file)\n{json.dumps(rendered.payload, indent=2)}"
+    )
     return EXIT_OK

@@ -21,7 +21,9 @@ DEFAULT_DATABASE = "sqlite:///var/monitor.db"
 DEFAULT_INTERVAL = 900.0
 DEFAULT_USER_AGENT = "stance-monitor/0.1 (+https://github.com/stance-monitor/stance-monitor)"
 
-Seconds = Annotated[float, BeforeValidator(lambda v: parse_duration(v) if isinstance(v, str | int | float) else v)]
+Seconds = Annotated[
+    float, BeforeValidator(lambda v: parse_duration(v) if isinstance(v, str | int | float) else v)
+]
 
 
 class Strict(BaseModel):

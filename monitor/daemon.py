@@ -37,7 +37,9 @@ DELIVER_EVERY = 2.0
 
 def build_runtime(config: Config) -> Runtime:
     """Load rules and templates (failing fast on any error), open the database, build channels."""
-    stances = load_rules(Path(config.rules), Path(config.seeds), channel_names={c.name for c in config.channels})
+    stances = load_rules(
+        Path(config.rules), Path(config.seeds), channel_names={c.name for c in config.channels}
+    )
     renderer = Renderer(Path(config.templates))
     renderer.self_check()
     store = Store(config.database)
@@ -110,12 +112,20 @@ class Daemon:
         """Run until SIGINT/SIGTERM (or ``rt.stop`` is set)."""
         self._install_signals()
         now = self.rt.clock()
-        self.scheduler.add_job(self.dispatch, "interval", seconds=DISPATCH_EVERY, id="dispatch", next_run_time=now)
-        self.scheduler.add_job(self.deliver, "interval", seconds=DELIVER_EVERY, id="deliver", next_run_time=now)
+        self.scheduler.add_job(
+            self.dispatch, "interval", seconds=DISPATCH_EVERY, id="dispatch", next_run_time=now
+        )
+        self.scheduler.add_job(
+            self.deliver, "interval", seconds=DELIVER_EVERY, id="deliver", next_run_time=now
+        )
         self.scheduler.start()
         feeds = len([f for f in self.rt.store.feeds() if f.enabled])
-        log.info("stance-monitor running: %d feeds, %d stances, %d channels; Ctrl-C to stop",
-                 feeds, len(self.rt.engine.stances), len(self.rt.channels))
+        log.info(
+            "stance-monitor running: %d feeds, %d stances, %d channels; Ctrl-C to stop",
+            feeds,
+            len(self.rt.engine.stances),
+            len(self.rt.channels),
+        )
         self.rt.stop.wait()
         log.info("stopping: finishing the items in hand")
         self.scheduler.shutdown(wait=True)

@@ -78,7 +78,9 @@ class TemplateError(MonitorError):
 class DeliveryError(MonitorError):
     """A channel failed to deliver. ``retryable`` tells the delivery stage whether to try again."""
 
-    def __init__(self, channel: str, reason: str, *, retryable: bool, retry_after: float | None = None) -> None:
+    def __init__(
+        self, channel: str, reason: str, *, retryable: bool, retry_after: float | None = None
+    ) -> None:
         self.channel = channel
         self.reason = reason
         self.retryable = retryable

@@ -125,7 +125,17 @@ def evaluate(engine: Engine, cases: Sequence[Case]) -> Report:
         for sid in stance_ids:
             v = verdicts[sid]
             preds.append(
-                Prediction(case.id, sid, case.labels.get(sid, "none"), v.label, v.grade, v.score, v.sentence, v.reason, case.contested)
+                Prediction(
+                    case.id,
+                    sid,
+                    case.labels.get(sid, "none"),
+                    v.label,
+                    v.grade,
+                    v.score,
+                    v.sentence,
+                    v.reason,
+                    case.contested,
+                )
             )
     scored = [p for p in preds if not p.contested]
     per_stance = {sid: _scores([p for p in scored if p.stance == sid]) for sid in stance_ids}
@@ -160,7 +170,9 @@ def _date(value: str | None) -> datetime | None:
 
 def format_report(report: Report) -> str:
     """The human-readable report `stance-monitor eval` prints."""
-    lines = [f"{'stance':32} {'shift P':>7} {'R':>5} {'F1':>5} {'n':>3}   {'hold P':>6} {'R':>5} {'F1':>5} {'n':>3}"]
+    lines = [
+        f"{'stance':32} {'shift P':>7} {'R':>5} {'F1':>5} {'n':>3}   {'hold P':>6} {'R':>5} {'F1':>5} {'n':>3}"
+    ]
     rows = [*report.per_stance.items(), ("OVERALL", report.overall)]
     for name, s in rows:
         sh, ho = s["shift"], s["hold"]

@@ -126,4 +126,3 @@ class RenderedAlert:
     text: str
     html: str
     payload: dict[str, Any]
-

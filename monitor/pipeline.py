@@ -93,26 +93,48 @@ def poll_feed(rt: Runtime, state: FeedState) -> PollResult:
             )
     except (FetchError, ParseError) as exc:
         failures = state.consecutive_failures + 1
-        delay = compute_backoff(failures, base=min(FEED_RETRY_BASE, interval), maximum=max(FEED_RETRY_MAX, interval))
+        delay = compute_backoff(
+            failures, base=min(FEED_RETRY_BASE, interval), maximum=max(FEED_RETRY_MAX, interval)
+        )
         if isinstance(exc, HTTPStatusFetchError) and exc.retry_after:
             delay = max(delay, exc.retry_after)
         next_at = now + timedelta(seconds=delay)
         status = exc.status if isinstance(exc, HTTPStatusFetchError) else None
-        rt.store.record_fetch_failure(state.url, now=now, error=exc.reason, next_poll_at=next_at, status=status)
-        log.warning("feed %s: %s; next try in %s at %s", label, exc.reason, format_duration(delay), next_at.strftime("%H:%M:%S UTC"))
+        rt.store.record_fetch_failure(
+            state.url, now=now, error=exc.reason, next_poll_at=next_at, status=status
+        )
+        log.warning(
+            "feed %s: %s; next try in %s at %s",
+            label,
+            exc.reason,
+            format_duration(delay),
+            next_at.strftime("%H:%M:%S UTC"),
+        )
         return PollResult(label, ok=False, error=exc.reason)
     next_at = now + timedelta(seconds=interval)
     if parsed is None:
-        rt.store.record_fetch_success(state.url, now=now, status=result.status, etag=result.etag,
-                                      last_modified=result.last_modified, next_poll_at=next_at)
+        rt.store.record_fetch_success(
+            state.url,
+            now=now,
+            status=result.status,
+            etag=result.etag,
+            last_modified=result.last_modified,
+            next_poll_at=next_at,
+        )
         log.info("feed %s: not modified", label)
         return PollResult(label, ok=True, not_modified=True)
     if parsed.warning:
         log.info("feed %s: malformed but usable (%s)", label, parsed.warning)
     rt.store.add_items(state.url, parsed.items, now)
     judged, alerts = judge_pending(rt, state.url, label)
-    rt.store.record_fetch_success(state.url, now=now, status=result.status, etag=result.etag,
-                                  last_modified=result.last_modified, next_poll_at=next_at)
+    rt.store.record_fetch_success(
+        state.url,
+        now=now,
+        status=result.status,
+        etag=result.etag,
+        last_modified=result.last_modified,
+        next_poll_at=next_at,
+    )
     log.info("feed %s: %d items, %d new or changed, %d alerts", label, len(parsed.items), judged, alerts)
     return PollResult(label, ok=True, items=len(parsed.items), new=judged, alerts=alerts)
 
@@ -170,16 +192,27 @@ def deliver_due(rt: Runtime) -> tuple[int, int]:
                 if exc.retry_after:
                     delay = max(delay, exc.retry_after)
                 next_at = now + timedelta(seconds=delay)
-            rt.store.mark_failed(pending.alert_id, pending.channel, error=exc.reason, now=now, next_attempt_at=next_at)
+            rt.store.mark_failed(
+                pending.alert_id, pending.channel, error=exc.reason, now=now, next_attempt_at=next_at
+            )
             if next_at is None:
-                log.error("alert %s -> %s: %s; gave up (dead letter)", pending.alert_id, pending.channel, exc.reason)
+                log.error(
+                    "alert %s -> %s: %s; gave up (dead letter)", pending.alert_id, pending.channel, exc.reason
+                )
             else:
-                log.warning("alert %s -> %s: %s; retry at %s", pending.alert_id, pending.channel, exc.reason,
-                            next_at.strftime("%H:%M:%S UTC"))
+                log.warning(
+                    "alert %s -> %s: %s; retry at %s",
+                    pending.alert_id,
+                    pending.channel,
+                    exc.reason,
+                    next_at.strftime("%H:%M:%S UTC"),
+                )
             continue
         except (TemplateError, MonitorError) as exc:  # pragma: no cover - a channel bug, kept visible
             failed += 1
-            rt.store.mark_failed(pending.alert_id, pending.channel, error=str(exc), now=now, next_attempt_at=None)
+            rt.store.mark_failed(
+                pending.alert_id, pending.channel, error=str(exc), now=now, next_attempt_at=None
+            )
             log.error("alert %s -> %s: %s", pending.alert_id, pending.channel, exc)
             continue
         rt.store.mark_sent(pending.alert_id, pending.channel, now)

@@ -60,7 +60,9 @@ def _build(node: yaml.Node, path: PathKey, smap: SourceMap, problems: list[Probl
             key = str(key) if not isinstance(key, str) else key
             child = (*path, key)
             if key in out:
-                problems.append(Problem(smap.file, key_node.start_mark.line + 1, dotted(child), "duplicate key"))
+                problems.append(
+                    Problem(smap.file, key_node.start_mark.line + 1, dotted(child), "duplicate key")
+                )
             smap.lines[child] = key_node.start_mark.line + 1
             out[key] = _build(value_node, child, smap, problems)
         return out
@@ -99,7 +101,9 @@ def load_yaml(path: Path, problems: list[Problem]) -> tuple[Any, SourceMap]:
     return _build(node, (), smap, problems), smap
 
 
-def expand_env(value: Any, smap: SourceMap, problems: list[Problem], env: Mapping[str, str], path: PathKey = ()) -> Any:
+def expand_env(
+    value: Any, smap: SourceMap, problems: list[Problem], env: Mapping[str, str], path: PathKey = ()
+) -> Any:
     """Replace ``${VAR}`` in every string with the environment's value; a missing variable is a problem."""
     if isinstance(value, dict):
         return {k: expand_env(v, smap, problems, env, (*path, k)) for k, v in value.items()}
@@ -118,7 +122,9 @@ def expand_env(value: Any, smap: SourceMap, problems: list[Problem], env: Mappin
     return value
 
 
-def validate(model: type[M], data: Any, smap: SourceMap, problems: list[Problem], base: PathKey = ()) -> M | None:
+def validate(
+    model: type[M], data: Any, smap: SourceMap, problems: list[Problem], base: PathKey = ()
+) -> M | None:
     """Validate ``data`` into ``model``; every pydantic error becomes a problem with file, line and key."""
     try:
         return model.model_validate(data)
@@ -161,4 +167,3 @@ def _message(err: Mapping[str, Any]) -> str:
 def env_from_os() -> Mapping[str, str]:
     """The only place that reads the process environment."""
     return os.environ
-

@@ -59,24 +59,38 @@ def errors(path: Path, env: dict[str, str] | None = None) -> list[str]:
 
 
 def test_a_full_configuration_loads_with_paths_relative_to_the_file(tmp_path: Path) -> None:
-    config = load_config(write(tmp_path, GOOD), env={"SMTP_PASSWORD": "s3cret-pass", "HOOK_TOKEN": "tok-123456"})
+    config = load_config(
+        write(tmp_path, GOOD), env={"SMTP_PASSWORD": "s3cret-pass", "HOOK_TOKEN": "tok-123456"}
+    )
     assert config.database == f"sqlite:///{tmp_path}/var/test.db"
     assert config.rules == str(tmp_path / "rules")
     assert config.feeds[0].url == str(tmp_path / "examples" / "feed.xml")
     assert config.feed_interval(config.feeds[0]) == 600 and config.feed_interval(config.feeds[1]) == 90
     assert config.feeds[1].voice == "EU"
     file_channel = config.channel("jsonl")
-    assert isinstance(file_channel, FileChannelConfig) and file_channel.path == str(tmp_path / "var" / "alerts.jsonl")
+    assert isinstance(file_channel, FileChannelConfig) and file_channel.path == str(
+        tmp_path / "var" / "alerts.jsonl"
+    )
     mail = config.channel("mail")
     assert isinstance(mail, EmailChannelConfig)
-    assert (mail.password, mail.sender, mail.to, mail.starttls) == ("s3cret-pass", "monitor@example.org", ["analysts@example.org"], True)
+    assert (mail.password, mail.sender, mail.to, mail.starttls) == (
+        "s3cret-pass",
+        "monitor@example.org",
+        ["analysts@example.org"],
+        True,
+    )
     hook = config.channel("hook")
     assert isinstance(hook, WebhookChannelConfig) and hook.headers["Authorization"] == "Bearer tok-123456"
-    assert redact("login failed for s3cret-pass with Bearer tok-123456", config) == "login failed for *** with ***"
+    assert (
+        redact("login failed for s3cret-pass with Bearer tok-123456", config)
+        == "login failed for *** with ***"
+    )
 
 
 def test_unknown_key_and_wrong_type_name_file_line_and_key(tmp_path: Path) -> None:
-    text = GOOD.replace("    name: local\n", "    name: local\n    intervall: 5m\n").replace("port: 587", "port: five")
+    text = GOOD.replace("    name: local\n", "    name: local\n    intervall: 5m\n").replace(
+        "port: 587", "port: five"
+    )
     found = errors(write(tmp_path, text), {"SMTP_PASSWORD": "x", "HOOK_TOKEN": "y"})
     path = tmp_path / "monitor.yaml"
     assert f"{path}:6: feeds[0].intervall: unknown key" in found
@@ -85,7 +99,9 @@ def test_unknown_key_and_wrong_type_name_file_line_and_key(tmp_path: Path) -> No
 
 def test_missing_environment_variable_is_named(tmp_path: Path) -> None:
     found = errors(write(tmp_path, GOOD), {"HOOK_TOKEN": "y"})
-    assert found == [f"{tmp_path / 'monitor.yaml'}:25: channels[3].password: environment variable SMTP_PASSWORD is not set"]
+    assert found == [
+        f"{tmp_path / 'monitor.yaml'}:25: channels[3].password: environment variable SMTP_PASSWORD is not set"
+    ]
 
 
 def test_channel_types_and_their_settings_are_checked(tmp_path: Path) -> None:
@@ -107,7 +123,9 @@ def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     assert "cannot read" in found[0] and "nope.yaml" in found[0]
 
 
-@pytest.mark.parametrize(("text", "seconds"), [("90s", 90), ("15m", 900), ("1h30m", 5400), ("2d", 172800), (45, 45), ("300", 300)])
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("90s", 90), ("15m", 900), ("1h30m", 5400), ("2d", 172800), (45, 45), ("300", 300)]
+)
 def test_durations(text: str | int, seconds: float) -> None:
     assert parse_duration(text) == seconds
 

@@ -21,10 +21,19 @@ def verdict(engine: Engine, stance: str, text: str, title: str = "", voice: str 
     [
         ("Kallas said the bloc will never recognise the peninsula as Russian.", "hold"),
         ("The EU's top diplomat said no member of the bloc would accept Crimea as Russian.", "hold"),
-        ("Kallas did not rule out that the bloc would recognise Crimea as Russian.", "shift"),  # double negative
+        (
+            "Kallas did not rule out that the bloc would recognise Crimea as Russian.",
+            "shift",
+        ),  # double negative
         ("The Commission now recognises Crimea as Russian territory.", "shift"),
-        ("Kallas said it would be a grave mistake to accept Crimea as Russian.", "hold"),  # evaluative negation
-        ("Recognising Crimea as Russian is not an option, the EU's top diplomat said.", "hold"),  # after the cue
+        (
+            "Kallas said it would be a grave mistake to accept Crimea as Russian.",
+            "hold",
+        ),  # evaluative negation
+        (
+            "Recognising Crimea as Russian is not an option, the EU's top diplomat said.",
+            "hold",
+        ),  # after the cue
     ],
 )
 def test_negation_and_its_scope(shipped_engine: Engine, text: str, label: str) -> None:
@@ -59,7 +68,11 @@ def test_hedges_are_shifts_graded_hedge(shipped_engine: Engine, text: str) -> No
 
 
 def test_partial_grade(shipped_engine: Engine) -> None:
-    v = verdict(shipped_engine, SANCTIONS, "EU ambassadors agreed to release a first tranche of frozen Russian assets.")
+    v = verdict(
+        shipped_engine,
+        SANCTIONS,
+        "EU ambassadors agreed to release a first tranche of frozen Russian assets.",
+    )
     assert (v.label, v.grade) == ("shift", "partial")
 
 
@@ -91,7 +104,11 @@ def test_pronoun_takes_the_previous_speaker(shipped_engine: Engine) -> None:
 
 
 def test_news_outlets_relay_the_subject(shipped_engine: Engine) -> None:
-    v = verdict(shipped_engine, US_CRIMEA, "Bloomberg reported the US is prepared to recognise Russian control of Crimea.")
+    v = verdict(
+        shipped_engine,
+        US_CRIMEA,
+        "Bloomberg reported the US is prepared to recognise Russian control of Crimea.",
+    )
     assert v.label == "shift"
     assert v.evidence[0].speaker.startswith("the us")
 
@@ -102,7 +119,12 @@ def test_look_alikes_are_not_the_holder(shipped_engine: Engine) -> None:
 
 
 def test_title_and_body_are_one_item(shipped_engine: Engine) -> None:
-    v = verdict(shipped_engine, CRIMEA, "She spoke after meeting ministers.", title="Kallas: the EU could accept Crimea as Russian")
+    v = verdict(
+        shipped_engine,
+        CRIMEA,
+        "She spoke after meeting ministers.",
+        title="Kallas: the EU could accept Crimea as Russian",
+    )
     assert v.label == "shift"
 
 
@@ -118,7 +140,9 @@ def test_shift_wins_over_hold_in_one_item(shipped_engine: Engine) -> None:
 
 
 def test_evidence_names_the_sentence_spans_and_reason(shipped_engine: Engine) -> None:
-    v = verdict(shipped_engine, CRIMEA, "Other news first. Kallas said the bloc could accept Crimea as Russian.")
+    v = verdict(
+        shipped_engine, CRIMEA, "Other news first. Kallas said the bloc could accept Crimea as Russian."
+    )
     ev = v.evidence[0]
     assert ev.sentence == "Kallas said the bloc could accept Crimea as Russian."
     span = ev.spans[0]
@@ -144,5 +168,7 @@ def test_second_stage_sees_and_may_change_every_verdict(shipped_engine: Engine) 
         return replace(v, label="none", grade=None) if v.label == "shift" else v
 
     engine = E(shipped_engine.stances, second_stage=downgrade)
-    v = engine.judge_all(FeedItem(key="x", title="", text="The Commission recognises Crimea as Russian."))[CRIMEA]
+    v = engine.judge_all(FeedItem(key="x", title="", text="The Commission recognises Crimea as Russian."))[
+        CRIMEA
+    ]
     assert v.label == "none" and CRIMEA in seen

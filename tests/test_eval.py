@@ -73,7 +73,9 @@ def test_cli_json_has_figures_and_one_prediction_per_case_and_stance(tmp_path: P
     assert len(data["predictions"]) == 5 * 6
     first = data["predictions"][0]
     assert {"case", "stance", "expected", "predicted", "grade", "score", "evidence"} <= set(first)
-    shift = next(p for p in data["predictions"] if p["case"] == "c2" and p["stance"] == "eu-crimea-nonrecognition")
+    shift = next(
+        p for p in data["predictions"] if p["case"] == "c2" and p["stance"] == "eu-crimea-nonrecognition"
+    )
     assert shift["predicted"] == "shift" and "could accept" in shift["evidence"]
 
 
@@ -85,8 +87,11 @@ def test_engine_meets_its_targets(shipped_engine: Engine, path: Path) -> None:
         pytest.skip(f"{path} is not here (the shared folder sits beside the repository)")
     report = evaluate(shipped_engine, parse_cases(yaml.safe_load(path.read_text())))
     shift, hold = report.overall["shift"], report.overall["hold"]
-    misses = [f"{p.case}/{p.stance}: {p.expected} -> {p.predicted} ({p.reason})" for p in report.predictions
-              if not p.contested and p.expected != p.predicted]
+    misses = [
+        f"{p.case}/{p.stance}: {p.expected} -> {p.predicted} ({p.reason})"
+        for p in report.predictions
+        if not p.contested and p.expected != p.predicted
+    ]
     assert shift.precision >= 0.90, misses
     assert shift.recall >= 0.80, misses
     assert hold.f1 >= 0.80, misses

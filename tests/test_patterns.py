@@ -20,9 +20,15 @@ def test_words_match_on_boundaries_case_insensitively() -> None:
 
 
 def test_wildcard_gap_optional_and_alternatives() -> None:
-    assert matched("{rec} ... {crimea} as (russian|part of russia)", "will never recognise the peninsula as part of Russia")
+    assert matched(
+        "{rec} ... {crimea} as (russian|part of russia)",
+        "will never recognise the peninsula as part of Russia",
+    )
     assert matched("(de facto)? recognition of {crimea}", "recognition of Crimea") == "recognition of crimea"
-    assert matched("(de facto)? recognition of {crimea}", "de facto recognition of Crimea") == "de facto recognition of crimea"
+    assert (
+        matched("(de facto)? recognition of {crimea}", "de facto recognition of Crimea")
+        == "de facto recognition of crimea"
+    )
     assert matched("#th package", "the 19th package") == "19th package"
 
 
@@ -37,8 +43,16 @@ def test_curly_quotes_and_dashes_are_straightened() -> None:
 
 @pytest.mark.parametrize(
     ("pattern", "message"),
-    [("{nope} crimea", "unknown term {nope}"), ("(a|b", "unclosed '('"), ("? x", "'?' must follow"), ("...", "at least one word")],
+    [
+        ("{nope} crimea", "unknown term {nope}"),
+        ("(a|b", "unclosed '('"),
+        ("? x", "'?' must follow"),
+        ("...", "at least one word"),
+    ],
 )
 def test_bad_cues_say_why(pattern: str, message: str) -> None:
-    with pytest.raises(PatternError, match=message.replace("(", r"\(").replace("?", r"\?").replace("{", r"\{").replace("}", r"\}")):
+    with pytest.raises(
+        PatternError,
+        match=message.replace("(", r"\(").replace("?", r"\?").replace("{", r"\{").replace("}", r"\}"),
+    ):
         compile_cues((pattern,), TERMS)

@@ -58,7 +58,9 @@ def test_a_good_rule_loads_with_its_seed(tmp_path: Path) -> None:
 
 
 def test_unknown_key_and_wrong_type_name_file_line_and_key(tmp_path: Path) -> None:
-    bad = GOOD.replace("baseline: opposes", "baseline: maybe\nseverty: high").replace("topic: [widgets]", "topic: 5")
+    bad = GOOD.replace("baseline: opposes", "baseline: maybe\nseverty: high").replace(
+        "topic: [widgets]", "topic: 5"
+    )
     found = problems(tmp_path, {"a.yaml": bad})
     path = str(tmp_path / "rules" / "a.yaml")
     assert any(p.startswith(f"{path}:7: baseline:") for p in found), found
@@ -70,12 +72,15 @@ def test_every_problem_in_every_file_is_reported_together(tmp_path: Path) -> Non
     found = problems(
         tmp_path,
         {
-            "a.yaml": GOOD.replace("widgets are good\"]", "widgets (are good\"]"),
+            "a.yaml": GOOD.replace('widgets are good"]', 'widgets (are good"]'),
             "b.yaml": GOOD.replace("id: test-stance", "id: Other Stance"),
             "c.yaml": "id: [unclosed\n",
         },
     )
-    assert any("a.yaml:12: cues.supports[0]: cue 'widgets (are good' does not compile: unclosed '('" in p for p in found)
+    assert any(
+        "a.yaml:12: cues.supports[0]: cue 'widgets (are good' does not compile: unclosed '('" in p
+        for p in found
+    )
     assert any("b.yaml:1: id:" in p for p in found)
     assert any("c.yaml:2:" in p and "YAML syntax error" in p for p in found)
 
@@ -92,7 +97,9 @@ def test_duplicate_keys_in_one_file(tmp_path: Path) -> None:
 
 def test_quote_not_in_seed_names_the_rule_and_the_seed(tmp_path: Path) -> None:
     found = problems(tmp_path, {"a.yaml": GOOD.replace("will never accept that", "will always accept that")})
-    assert any("evidence[0].quote: rule test-stance: quote not found verbatim in seed seed.md" in p for p in found)
+    assert any(
+        "evidence[0].quote: rule test-stance: quote not found verbatim in seed seed.md" in p for p in found
+    )
 
 
 def test_missing_seed_and_dangling_channel(tmp_path: Path) -> None:
@@ -108,7 +115,10 @@ def test_shared_holders_file(tmp_path: Path) -> None:
     rules, seeds = write(tmp_path, {"_holders.yaml": holders, "a.yaml": text})
     (stance,) = load_rules(rules, seeds)
     assert stance.holder_re.search("the bloc said")
-    found = problems(tmp_path / "x" if (tmp_path / "x").mkdir() is None else tmp_path, {"a.yaml": text.replace("holder: Bloc", "holder: Nobody")})
+    found = problems(
+        tmp_path / "x" if (tmp_path / "x").mkdir() is None else tmp_path,
+        {"a.yaml": text.replace("holder: Bloc", "holder: Nobody")},
+    )
     assert any("holder 'Nobody' is not defined in _holders.yaml" in p for p in found)
 
 
@@ -140,6 +150,10 @@ def test_seed_quote_check_catches_an_edited_seed(root: Path, tmp_path: Path) -> 
     shutil.copytree(root / "rules", tmp_path / "rules")
     (tmp_path / "seeds").mkdir()
     seed = (root / "seeds" / "2025-04-21-kallas-afp-interview.md").read_text()
-    (tmp_path / "seeds" / "2025-04-21-kallas-afp-interview.md").write_text(seed.replace("Crimea is Ukraine.", "Crimea is disputed."))
-    with pytest.raises(RuleError, match="eu-crimea-nonrecognition: quote not found verbatim in seed 2025-04-21"):
+    (tmp_path / "seeds" / "2025-04-21-kallas-afp-interview.md").write_text(
+        seed.replace("Crimea is Ukraine.", "Crimea is disputed.")
+    )
+    with pytest.raises(
+        RuleError, match="eu-crimea-nonrecognition: quote not found verbatim in seed 2025-04-21"
+    ):
         load_rules(tmp_path / "rules", tmp_path / "seeds")

@@ -18,15 +18,23 @@ def test_splits_on_sentence_ends() -> None:
 
 def test_keeps_abbreviations_and_initials_inside_a_sentence() -> None:
     text = "The U.S. envoy met Mr. Smith on Jan. 5 in Washington. John F. Kennedy was not there."
-    assert texts(text) == ["The U.S. envoy met Mr. Smith on Jan. 5 in Washington.", "John F. Kennedy was not there."]
+    assert texts(text) == [
+        "The U.S. envoy met Mr. Smith on Jan. 5 in Washington.",
+        "John F. Kennedy was not there.",
+    ]
 
 
 def test_closing_quote_stays_with_its_sentence() -> None:
-    assert texts('"Crimea is Ukraine." Kallas said so twice.') == ['"Crimea is Ukraine."', "Kallas said so twice."]
+    assert texts('"Crimea is Ukraine." Kallas said so twice.') == [
+        '"Crimea is Ukraine."',
+        "Kallas said so twice.",
+    ]
 
 
 def test_no_split_before_lower_case() -> None:
-    assert texts("Prices rose 3.5 percent. e.g. not a new sentence") == ["Prices rose 3.5 percent. e.g. not a new sentence"]
+    assert texts("Prices rose 3.5 percent. e.g. not a new sentence") == [
+        "Prices rose 3.5 percent. e.g. not a new sentence"
+    ]
 
 
 def test_offsets_point_into_the_text() -> None:

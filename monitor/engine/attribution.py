@@ -17,6 +17,7 @@ For a cue at a position in a sentence the speaker is, in order:
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from monitor.engine.lexicon import (
@@ -46,13 +47,17 @@ _LEAD_IN = re.compile(
     r"^(?:after|before|in|at|on|during|following|speaking|arriving|asked|addressing|ahead of|despite|with|"
     r"while|as|since|when|once|for|from|by|in an? [\w' -]+)\b[^,]{0,80},\s*"
 )
-_OF_PHRASE = re.compile(r"^(?:an? |the )?([\w'-]+(?: [\w'-]+)?) (?:at|of|in|on|from|for|with|near|inside|within) ")
+_OF_PHRASE = re.compile(
+    r"^(?:an? |the )?([\w'-]+(?: [\w'-]+)?) (?:at|of|in|on|from|for|with|near|inside|within) "
+)
 _ADDRESSED = re.compile(
     r"(?:urg(?:e|es|ed|ing)|ask(?:s|ed|ing)?|call(?:s|ed|ing)? on|press(?:es|ed|ing)?|told|tell(?:s|ing)?|"
     r"encourag(?:e|es|ed|ing)|persuad(?:e|es|ed|ing)|invit(?:e|es|ed|ing))\s+(?:the\s+)?$"
 )
 _VERB_FIRST = re.compile(r"\s*(?:\w+ed|\w+s|said|told|urged|asked|called|sent|made|took|gave|kept|held)\b")
-CHAIN_GAP = 2  # words allowed between two mentions that name one speaker ("EU sanctions envoy David O'Sullivan")
+CHAIN_GAP = (
+    2  # words allowed between two mentions that name one speaker ("EU sanctions envoy David O'Sullivan")
+)
 
 
 @dataclass(frozen=True)
@@ -71,10 +76,40 @@ class Speaker:
 NOBODY = Speaker("", "none")
 
 
+class Actors:
+    """Finds actor mentions: the engine's generic lexicon plus the holders of the stances being judged.
+
+    Holders are matched with their own compiled patterns rather than folded into one big pattern, so that
+    judging an item against any mix of a thousand rules' holders never compiles anything.
+    Where mentions overlap, the leftmost wins, then the longest ("US House" over "US").
+    """
+
+    def __init__(self, generic: re.Pattern[str], holders: Sequence[re.Pattern[str]]) -> None:
+        self.patterns = (generic, *holders)
+
+    def finditer(self, text: str, pos: int = 0, endpos: int | None = None) -> list[re.Match[str]]:
+        end = len(text) if endpos is None else endpos
+        found = [m for p in self.patterns for m in p.finditer(text, pos, end) if m.end() > m.start()]
+        found.sort(key=lambda m: (m.start(), m.start() - m.end()))
+        out: list[re.Match[str]] = []
+        for m in found:
+            if not out or m.start() >= out[-1].end():
+                out.append(m)
+        return out
+
+    def search(self, text: str, pos: int = 0, endpos: int | None = None) -> re.Match[str] | None:
+        found = self.finditer(text, pos, endpos)
+        return found[0] if found else None
+
+    def match(self, text: str) -> re.Match[str] | None:
+        found = self.search(text)
+        return found if found is not None and found.start() == 0 else None
+
+
 class SentenceReader:
     """Attribution for one normalised sentence, given the actors the engine knows and the previous speaker."""
 
-    def __init__(self, text: str, actors: re.Pattern[str], previous: Speaker) -> None:
+    def __init__(self, text: str, actors: Actors, previous: Speaker) -> None:
         self.text = text
         self.actors = actors
         self.previous = previous
@@ -90,7 +125,9 @@ class SentenceReader:
             return Speaker(title.group(1).strip(), "quote-before")
         lead = _LEAD_IN.match(self.text)
         begin = lead.end() if lead else 0
-        first = next((m for m in self._mentions if m.start() >= begin and not TRANSPARENT.fullmatch(m.group(0))), None)
+        first = next(
+            (m for m in self._mentions if m.start() >= begin and not TRANSPARENT.fullmatch(m.group(0))), None
+        )
         if first is not None and len(_WORD.findall(self.text[begin : first.start()])) <= 2:
             return self._resolve(self._phrase_from(first, first.end()), "subject")
         if self.text.startswith('"'):
@@ -169,7 +206,7 @@ class SentenceReader:
             if self.text[offset:verb_start].strip():
                 return NOBODY
             earlier = [v for v in self.verbs if v.end() <= offset]
-            if self.text[verb_start:verb_start + 20].split()[0].endswith("ing") and earlier:
+            if self.text[verb_start : verb_start + 20].split()[0].endswith("ing") and earlier:
                 return self._speaker_before(earlier[-1].start())  # "Costa wrote on X, adding that ..."
             return self._subject(verb_start)
         last = mentions[-1]
@@ -236,9 +273,13 @@ class SentenceReader:
         found = self._first_actor(seg, start)
         if not found.known and seg:
             found = self._first_actor(0, start)
-        if not found.known:  # a cue ahead of its subject: "Under its 18th package the bloc ...", "... by the Council"
+        if (
+            not found.known
+        ):  # a cue ahead of its subject: "Under its 18th package the bloc ...", "... by the Council"
             cut = CLAUSE_BREAK.search(self.text, end)
-            after = [m for m in self._mentions if end <= m.start() and (cut is None or m.end() <= cut.start())]
+            after = [
+                m for m in self._mentions if end <= m.start() and (cut is None or m.end() <= cut.start())
+            ]
             after = [m for m in after if not TRANSPARENT.fullmatch(m.group(0))]
             if after:
                 found = self._resolve(after[0].group(0), "subject")

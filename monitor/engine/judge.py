@@ -13,18 +13,19 @@ change it; callers do not change.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-from monitor.engine.attribution import NOBODY, SentenceReader, Speaker
+from monitor.engine.attribution import NOBODY, Actors, SentenceReader, Speaker
 from monitor.engine.lexicon import (
     CLAUSE_BREAK,
     DENIAL,
     HEDGES,
+    NEGATORS,
     NO_CHANGE,
     OPEN_ANSWER,
-    NEGATORS,
     OPENING_UNDER_NEGATION,
     OTHER_ACTORS,
     PARTIAL,
@@ -44,7 +45,10 @@ from monitor.models import Evidence, FeedItem, Label, Span, Verdict
 
 WINDOW = 80  # characters before a cue in which negation and hedges are read
 GRADE_RANK = {"hedge": 1, "partial": 2, "reversal": 3}
-SAID_NOT = re.compile(r"(?<![\w-])(?:not|\w+n't|never|declin(?:e|es|ed|ing) to|refus(?:e|es|ed|ing) to)(?= (?:\w+ )?$)")
+SAID_NOT = re.compile(
+    r"(?<![\w-])(?:not|\w+n't|never|declin(?:e|es|ed|ing) to|refus(?:e|es|ed|ing) to)(?= (?:\w+ )?$)"
+)
+SENTENCE_JOINT = " | "
 _KIND_ORDER = {"restates": 0, "supports": 1, "opposes": 2}
 _WORDS = re.compile(r"[a-z0-9]+")  # "kremlin's" and "crimea-related" route like "kremlin", "crimea"
 
@@ -88,29 +92,20 @@ class Engine:
     def __init__(self, stances: Sequence[Stance], second_stage: Judge | None = None) -> None:
         self.stances = tuple(stances)
         self.second_stage = second_stage
-        self._index: dict[str, list[Stance]] = {}
-        for stance in self.stances:
+        self._index: dict[str, list[int]] = {}  # topic word -> positions of the stances it routes to
+        for n, stance in enumerate(self.stances):
             for word in stance.index_terms:
-                self._index.setdefault(word, []).append(stance)
+                self._index.setdefault(word, []).append(n)
         self._by_id = {s.id: s for s in self.stances}
-        self._generic = [OTHER_ACTORS.pattern, ROLE.pattern, PRONOUNS.pattern, TRANSPARENT.pattern]
-        self._actor_cache: dict[tuple[str, ...], re.Pattern[str]] = {}
+        self._generic = re.compile(
+            "|".join([OTHER_ACTORS.pattern, ROLE.pattern, PRONOUNS.pattern, TRANSPARENT.pattern])
+        )
 
-    def _actors_for(self, stances: Sequence[Stance]) -> re.Pattern[str]:
-        """Who counts as an actor when reading an item: the generic lexicon plus the routed stances' holders.
-
-        Only the routed stances' holders are needed (no other stance is judged), which keeps the pattern
-        small however many rules are loaded; compiled patterns are cached by the set of stances.
-        """
-        key = tuple(sorted({s.holder for s in stances}))
-        found = self._actor_cache.get(key)
-        if found is None:
-            alts = [s.holder_re.pattern for s in stances] + [s.not_holder_re.pattern for s in stances if s.not_holder_re]
-            found = re.compile("|".join([*dict.fromkeys(alts), *self._generic]))
-            if len(self._actor_cache) > 1024:
-                self._actor_cache.clear()
-            self._actor_cache[key] = found
-        return found
+    def _actors_for(self, stances: Sequence[Stance]) -> Actors:
+        """Who counts as an actor when reading an item: the generic lexicon plus the routed stances' holders."""
+        holders = {s.holder: s for s in stances}.values()
+        patterns = [s.holder_re for s in holders] + [s.not_holder_re for s in holders if s.not_holder_re]
+        return Actors(self._generic, patterns)
 
     def stance(self, stance_id: str) -> Stance:
         return self._by_id[stance_id]
@@ -118,8 +113,8 @@ class Engine:
     def candidates(self, text: str) -> list[Stance]:
         """The stances whose topic words occur in ``text`` (normalised), in rule order."""
         words = set(_WORDS.findall(text))
-        hit = {id(s) for w in words for s in self._index.get(w, ())}
-        return [s for s in self.stances if id(s) in hit]
+        hit = {n for w in words for n in self._index.get(w, ())}
+        return [self.stances[n] for n in sorted(hit)]
 
     def judge(self, item: FeedItem) -> list[Verdict]:
         """A verdict for every stance the item is routed to; stances not listed are ``none``."""
@@ -139,19 +134,40 @@ class Engine:
     def judge_all(self, item: FeedItem) -> dict[str, Verdict]:
         """A verdict for every stance, ``none`` for those the item is not routed to."""
         got = {v.stance_id: v for v in self.judge(item)}
-        return {s.id: got.get(s.id) or Verdict(s.id, "none", reason="item does not mention the topic") for s in self.stances}
+        return {
+            s.id: got.get(s.id) or Verdict(s.id, "none", reason="item does not mention the topic")
+            for s in self.stances
+        }
 
 
 class _ItemReading:
     """The sentences of one item with their attribution, computed once, lazily, and shared by every stance."""
 
-    def __init__(self, item: FeedItem, actors: re.Pattern[str]) -> None:
+    def __init__(self, item: FeedItem, actors: Actors) -> None:
         self.item = item
         self.actors = actors
         self.sentences = item_sentences(item.title, item.text)
         self.normalized = [normalize(s.text) for s in self.sentences]
-        self.joined = "\n".join(self.normalized)
+        # One text to scan per stance; " | " stops any cue (and any gap in it) from spanning two sentences.
+        self.joined = SENTENCE_JOINT.join(self.normalized)
+        self.offsets: list[int] = []
+        at = 0
+        for text in self.normalized:
+            self.offsets.append(at)
+            at += len(text) + len(SENTENCE_JOINT)
+        self.no_change = {bisect_right(self.offsets, m.start()) - 1 for m in NO_CHANGE.finditer(self.joined)}
         self._readers: dict[int, SentenceReader] = {}
+
+    def cues(self, regex: re.Pattern[str] | None) -> dict[int, list[tuple[int, int, str]]]:
+        """Scan the whole item once; file each cue under its sentence, with offsets into that sentence."""
+        found: dict[int, list[tuple[int, int, str]]] = {}
+        if regex is None:
+            return found
+        for m in regex.finditer(self.joined):
+            i = bisect_right(self.offsets, m.start()) - 1
+            kind = m.lastgroup or "supports"
+            found.setdefault(i, []).append((m.start() - self.offsets[i], m.end() - self.offsets[i], kind))
+        return found
 
     def reader(self, i: int) -> SentenceReader:
         """The attribution of sentence ``i``; its pronouns resolve to the speaker of the sentence before."""
@@ -178,6 +194,12 @@ def judge_stance(reading: _ItemReading, stance: Stance, full_text: str) -> Verdi
         trace.append("topic: not every topic group is mentioned -> none")
         return Verdict(stance.id, "none", reason="item is not about the stance's topic", trace=tuple(trace))
     trace.append("topic: mentioned")
+    voice = reading.item.voice
+    if not stance.holder_re.search(reading.joined) and not (voice and _is_holder(normalize(voice), stance)):
+        trace.append(f"holder: {stance.holder} is not named in the item (nor is the feed its voice) -> none")
+        return Verdict(
+            stance.id, "none", reason=f"{stance.holder} is not named in the item", trace=tuple(trace)
+        )
     readings = list(_read_cues(reading, stance))
     if not readings:
         trace.append("cues: none of the stance's cues occur")
@@ -204,23 +226,18 @@ def judge_stance(reading: _ItemReading, stance: Stance, full_text: str) -> Verdi
 
 
 def _read_cues(reading: _ItemReading, stance: Stance) -> Iterable[CueReading]:
-    if (stance.any_cue_re is None or not stance.any_cue_re.search(reading.joined)) and not NO_CHANGE.search(reading.joined):
-        return  # the fast path: most routed stances have no cue in the item at all
-    for i, (sentence, text) in enumerate(zip(reading.sentences, reading.normalized, strict=True)):
+    hits = reading.cues(stance.cues_re)
+    for i in reading.no_change:  # "our position has not changed", next to one of this stance's cues
+        if i in hits or i - 1 in hits or i + 1 in hits:
+            hits.setdefault(i, []).extend(
+                (m.start(), m.end(), "restates") for m in NO_CHANGE.finditer(reading.normalized[i])
+            )
+    for i in sorted(hits):
+        sentence, text = reading.sentences[i], reading.normalized[i]
         if stance.off_topic_re is not None and stance.off_topic_re.search(text):
             continue  # "EU lifts sanctions on Syria": the sentence is about another target
         ignored = [(m.start(), m.end()) for m in stance.ignore_re.finditer(text)] if stance.ignore_re else []
-        matches = [
-            (m.start(), m.end(), kind)
-            for kind, regex in (("restates", stance.restates_re), ("supports", stance.supports_re), ("opposes", stance.opposes_re))
-            if regex is not None
-            for m in regex.finditer(text)
-        ]
-        if _near_a_cue(reading, stance, i):  # "our position has not changed", next to this stance's cue
-            matches += [(m.start(), m.end(), "restates") for m in NO_CHANGE.finditer(text)]
-        matches = [m for m in matches if not any(a < m[1] and m[0] < b for a, b in ignored)]
-        if not matches:
-            continue
+        matches = [m for m in hits[i] if not any(a < m[1] and m[0] < b for a, b in ignored)]
         # Where cues overlap, the one that starts first governs the other ("hold back on [further sanctions]",
         # "remove [sanctions until the war is over]"); then the longer; then a restatement before the rest.
         found: list[tuple[int, int, str]] = []
@@ -232,12 +249,6 @@ def _read_cues(reading: _ItemReading, stance: Stance) -> Iterable[CueReading]:
         for start, end, kind in sorted(found):
             yield _read_one(sentence, text, reader, start, end, kind, stance, reading.item, previous_end)
             previous_end = end
-
-
-def _near_a_cue(reading: _ItemReading, stance: Stance, i: int) -> bool:
-    if stance.any_cue_re is None or not NO_CHANGE.search(reading.normalized[i]):
-        return False
-    return any(stance.any_cue_re.search(reading.normalized[j]) for j in range(max(0, i - 1), min(len(reading.normalized), i + 2)))
 
 
 def _read_one(
@@ -277,7 +288,9 @@ def _read_one(
     elif QUESTION.search(window):
         answer = OPEN_ANSWER.search(text, end)
         if answer:
-            hedges.append(f"answer: {answer.group(0)}")  # "Asked whether ..., she said it could not be excluded"
+            hedges.append(
+                f"answer: {answer.group(0)}"
+            )  # "Asked whether ..., she said it could not be excluded"
         else:
             aside = "asked as a question"
     elif stance.requests_to_others == "ignore":
@@ -295,7 +308,17 @@ def _read_one(
         side = kind if len(negations) % 2 == 0 else ("opposes" if kind == "supports" else "supports")
     label: Label = ("hold" if side == stance.baseline else "shift") if by_holder and not aside else "none"
     return CueReading(
-        sentence, (start, end), kind, tuple(negations), tuple(hedges), partial, speaker, by_holder, side, label, aside
+        sentence,
+        (start, end),
+        kind,
+        tuple(negations),
+        tuple(hedges),
+        partial,
+        speaker,
+        by_holder,
+        side,
+        label,
+        aside,
     )
 
 
@@ -323,7 +346,11 @@ def _denial_over(text: str, start: int) -> re.Match[str] | None:
 
 def _clause_has_subject(text: str) -> bool:
     """Whether a comma-separated piece starts a new clause with its own actor (then it bounds negation)."""
-    return bool(re.match(r"\s*(?:the |a |an )?[\w'-]+(?: [\w'-]+)? (?:is|are|was|were|has|have|will|would|said)\b", text))
+    return bool(
+        re.match(
+            r"\s*(?:the |a |an )?[\w'-]+(?: [\w'-]+)? (?:is|are|was|were|has|have|will|would|said)\b", text
+        )
+    )
 
 
 _QUESTION_MARK = re.compile(r"[^.!?;:]*\?")  # the cue's sentence (or clause) ends with a question mark
@@ -336,7 +363,9 @@ def _is_holder(phrase: str, stance: Stance) -> bool:
             continue  # "Former Secretary of State Pompeo" no longer speaks for the holder
         if stance.not_holder_re is None:
             return True
-        if not any(n.start() < m.end() and m.start() < n.end() for n in stance.not_holder_re.finditer(phrase)):
+        if not any(
+            n.start() < m.end() and m.start() < n.end() for n in stance.not_holder_re.finditer(phrase)
+        ):
             return True
     return False
 
@@ -378,7 +407,9 @@ def _reason(r: CueReading, stance: Stance) -> str:
 def _evidence(r: CueReading, stance: Stance) -> Evidence:
     s, e = r.span
     spans = [Span(s, e, r.kind, r.sentence.text[s:e])]
-    return Evidence(sentence=r.sentence.text, speaker=r.speaker.phrase, spans=tuple(spans), reason=_reason(r, stance))
+    return Evidence(
+        sentence=r.sentence.text, speaker=r.speaker.phrase, spans=tuple(spans), reason=_reason(r, stance)
+    )
 
 
 def relabel(verdict: Verdict, label: Label) -> Verdict:

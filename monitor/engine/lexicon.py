@@ -17,7 +17,17 @@ def words_re(*phrases: str) -> re.Pattern[str]:
 
 # Terms a rule's cues may use as {name}; a rule's own `terms` override these.
 ENGINE_TERMS: dict[str, tuple[str, ...]] = {
-    "russia": ("russia", "russian", "russia's", "moscow", "moscow's", "the kremlin", "kremlin", "putin", "putin's"),
+    "russia": (
+        "russia",
+        "russian",
+        "russia's",
+        "moscow",
+        "moscow's",
+        "the kremlin",
+        "kremlin",
+        "putin",
+        "putin's",
+    ),
     "recognise": ("recogni*", "accept*", "acknowledg*", "legitimi*", "endors*", "cede", "ceding", "ceded"),
     "sanctions": (
         "sanctions",
@@ -495,7 +505,9 @@ HEDGES = words_re(
     r"as part of (?:a|any|an eventual|the) (?:deal|settlement|agreement)",
 )
 # Opening phrases that are hedges only under negation: "did not rule out", "would not stand in the way".
-OPENING_UNDER_NEGATION = words_re(r"rul(?:e|es|ed|ing) out", r"stand in the way of", r"exclud(?:e|es|ed|ing)", r"block")
+OPENING_UNDER_NEGATION = words_re(
+    r"rul(?:e|es|ed|ing) out", r"stand in the way of", r"exclud(?:e|es|ed|ing)", r"block"
+)
 PARTIAL = words_re(
     r"de facto",
     r"partial(?:ly)?",
@@ -509,7 +521,9 @@ PARTIAL = words_re(
     r"temporar(?:y|ily)",
 )
 # Where a clause ends, for the reach of negation and of the subject.
-CLAUSE_BREAK = re.compile(r"[;:]|,\s|\s(?:but|while|whereas|although|though|yet|however|and|as|because|since|after|before)\s")
+CLAUSE_BREAK = re.compile(
+    r"[;:]|,\s|\s(?:but|while|whereas|although|though|yet|however|and|as|because|since|after|before)\s"
+)
 STRONG_BREAK = re.compile(r"[;]|\s(?:but|while|whereas|although|though|by contrast)\s|,\s(?:and|but)\s")
 
 # Restatements any stance understands: the holder says its position has not changed.
@@ -525,7 +539,9 @@ NO_CHANGE = words_re(
     r"(?:will not|won't) happen",
 )
 # A cue inside a question is not a position: "asked whether Washington was preparing to recognise ...".
-QUESTION = re.compile(r"(?<![\w-])(?:asked|asking|ask|wondered|wondering|question(?:ed)? (?:of )?)\s+(?:[\w'-]+\s+){0,2}?(?:whether|if)\b|(?<![\w-])whether\b")
+QUESTION = re.compile(
+    r"(?<![\w-])(?:asked|asking|ask|wondered|wondering|question(?:ed)? (?:of )?)\s+(?:[\w'-]+\s+){0,2}?(?:whether|if)\b|(?<![\w-])whether\b"
+)
 # The answer to a question that opens the door: "Asked whether ..., an official said it could not be excluded".
 OPEN_ANSWER = re.compile(
     r"(?<![\w-])(?:(?:not|n't|cannot|can't)\s+(?:be\s+)?(?:rul(?:e|es|ed)\s+(?:\w+\s+)?out|exclud(?:ed|es|e))|not impossible|"

@@ -20,7 +20,9 @@ import re
 from collections.abc import Mapping
 
 GAP_WORDS = 8
-_TRANSLATE = str.maketrans({"’": "'", "‘": "'", "‛": "'", "“": '"', "”": '"', "–": "-", "—": "-", "\u00a0": " "})
+_TRANSLATE = str.maketrans(
+    {"’": "'", "‘": "'", "‛": "'", "“": '"', "”": '"', "–": "-", "—": "-", "\u00a0": " "}
+)
 
 
 class PatternError(ValueError):
@@ -41,27 +43,47 @@ _TOKEN = re.compile(r"\.\.\.|\.\.|\{[A-Za-z0-9_-]+\}|[()|?]|[^\s()|?{}]+")
 
 def compile_cue(pattern: str, terms: Mapping[str, tuple[str, ...]]) -> str:
     """Regex source for ``pattern`` (no surrounding boundaries). Raises PatternError."""
+    source = _parse(pattern, terms).source
+    assert source is not None
+    return source
+
+
+def _parse(pattern: str, terms: Mapping[str, tuple[str, ...]]) -> _Parser:
     tokens = _TOKEN.findall(normalize(pattern).strip())
     if not tokens:
         raise PatternError("empty cue")
     parser = _Parser(tokens, terms, ())
-    regex = parser.alternatives()
+    parser.source = parser.alternatives()
     if parser.pos != len(tokens):
         raise PatternError(f"unexpected {tokens[parser.pos]!r} in cue {pattern!r}")
-    return regex
+    return parser
 
 
 def compile_cues(patterns: tuple[str, ...], terms: Mapping[str, tuple[str, ...]]) -> re.Pattern[str] | None:
     """One regex matching any of ``patterns`` on word boundaries, or None when there are none."""
     if not patterns:
         return None
+    return re.compile(cues_source(patterns, terms))
+
+
+def cues_source(
+    patterns: tuple[str, ...], terms: Mapping[str, tuple[str, ...]], group: str | None = None
+) -> str:
+    """Regex source for any of ``patterns``, on word boundaries, optionally as the named group ``group``."""
     body = "|".join(f"(?:{compile_cue(p, terms)})" for p in patterns)
-    return re.compile(rf"(?<![\w-])(?:{body})(?![\w])")
+    name = f"?P<{group}>" if group else "?:"
+    return rf"(?<![\w-])({name}{body})(?![\w])"
 
 
 class _Parser:
-    def __init__(self, tokens: list[str], terms: Mapping[str, tuple[str, ...]], stack: tuple[str, ...]) -> None:
+    def __init__(
+        self,
+        tokens: list[str],
+        terms: Mapping[str, tuple[str, ...]],
+        stack: tuple[str, ...],
+    ) -> None:
         self.tokens = tokens
+        self.source: str | None = None
         self.pos = 0
         self.terms = terms
         self.stack = stack  # term names being expanded, to refuse cycles

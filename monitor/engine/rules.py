@@ -18,7 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from monitor.engine.lexicon import ENGINE_TERMS
-from monitor.engine.patterns import PatternError, compile_cues, normalize
+from monitor.engine.patterns import PatternError, compile_cue, compile_cues, cues_source, normalize
 from monitor.errors import Problem, RuleError
 from monitor.models import Label
 from monitor.yamlsrc import PathKey, SourceMap, load_yaml, validate
@@ -26,7 +26,23 @@ from monitor.yamlsrc import PathKey, SourceMap, load_yaml, validate
 Baseline = Literal["supports", "opposes"]
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 HOLDERS_FILE = "_holders.yaml"
-_STOPWORDS = {"the", "a", "an", "of", "in", "on", "to", "and", "for", "with", "by", "at", "as", "its", "their"}
+_STOPWORDS = {
+    "the",
+    "a",
+    "an",
+    "of",
+    "in",
+    "on",
+    "to",
+    "and",
+    "for",
+    "with",
+    "by",
+    "at",
+    "as",
+    "its",
+    "their",
+}
 
 
 # ---------------------------------------------------------------- the file format (strict pydantic models)
@@ -54,7 +70,9 @@ class _CueSpec(_Strict):
     supports: list[str] = Field(default_factory=list)  # phrases that assert the proposition
     opposes: list[str] = Field(default_factory=list)  # phrases that assert its opposite
     restates: list[str] = Field(default_factory=list)  # stock restatements of the baseline, hedged or not
-    ignore: list[str] = Field(default_factory=list)  # phrases that cancel any cue they overlap ("US sanctions")
+    ignore: list[str] = Field(
+        default_factory=list
+    )  # phrases that cancel any cue they overlap ("US sanctions")
 
 
 class _ExampleSpec(_Strict):
@@ -74,8 +92,12 @@ class _RuleSpec(_Strict):
     id: str
     holder: _HolderSpec | str  # a name defined in _holders.yaml, or a full definition
     topic: list[list[str]] = Field(min_length=1)
-    off_topic: list[str] = Field(default_factory=list)  # a sentence naming one of these is about something else
-    requests_to_others: Literal["ignore", "count"] = "ignore"  # "X urged Y to <cue>": Y's act, not the holder's
+    off_topic: list[str] = Field(
+        default_factory=list
+    )  # a sentence naming one of these is about something else
+    requests_to_others: Literal["ignore", "count"] = (
+        "ignore"  # "X urged Y to <cue>": Y's act, not the holder's
+    )
     proposition: str
     baseline: Baseline
     evidence: list[_QuoteSpec] = Field(min_length=1)
@@ -146,10 +168,7 @@ class Stance:
     proposition: str
     baseline: Baseline
     evidence: tuple[Quote, ...]
-    supports_re: re.Pattern[str] | None
-    opposes_re: re.Pattern[str] | None
-    restates_re: re.Pattern[str] | None
-    any_cue_re: re.Pattern[str] | None  # any of the three: a quick test before reading sentence by sentence
+    cues_re: re.Pattern[str] | None  # every cue, one named group per kind: restates, supports, opposes
     ignore_re: re.Pattern[str] | None  # a cue overlapping one of these is not read
     severity: str
     channels: tuple[str, ...]
@@ -190,7 +209,9 @@ def _squash(text: str) -> str:
 
 # ---------------------------------------------------------------- loading
 def _alias_regex(aliases: list[str]) -> re.Pattern[str]:
-    body = "|".join(re.escape(_squash(a)).replace(r"\ ", r"\s+") for a in sorted(aliases, key=len, reverse=True))
+    body = "|".join(
+        re.escape(_squash(a)).replace(r"\ ", r"\s+") for a in sorted(aliases, key=len, reverse=True)
+    )
     return re.compile(rf"(?<!\w)(?:{body})(?!\w)")  # "Crimea-related", "US-Russia-Ukraine talks" mention them
 
 
@@ -208,6 +229,18 @@ def _index_terms(spec: _RuleSpec) -> tuple[str, ...]:
     return tuple(sorted(words))
 
 
+def _cues_regex(spec: _RuleSpec, terms: dict[str, tuple[str, ...]]) -> re.Pattern[str] | None:
+    """One scan finds every cue: where kinds start at the same place, a restatement wins, then the longer."""
+    kinds = [
+        (k, tuple(getattr(spec.cues, k)))
+        for k in ("restates", "supports", "opposes")
+        if getattr(spec.cues, k)
+    ]
+    if not kinds:
+        return None
+    return re.compile("|".join(cues_source(cues, terms, group=kind) for kind, cues in kinds))
+
+
 def _compile(
     spec: _RuleSpec,
     file: Path,
@@ -220,7 +253,11 @@ def _compile(
     if isinstance(spec.holder, str):
         if spec.holder not in holders:
             known = ", ".join(sorted(holders)) or "none"
-            problems.append(smap.problem(("holder",), f"holder {spec.holder!r} is not defined in {HOLDERS_FILE} (defined: {known})"))
+            problems.append(
+                smap.problem(
+                    ("holder",), f"holder {spec.holder!r} is not defined in {HOLDERS_FILE} (defined: {known})"
+                )
+            )
             return None
         shared = holders[spec.holder]
         holder = _HolderSpec(name=spec.holder, aliases=shared.aliases, **{"not": shared.not_})
@@ -228,12 +265,12 @@ def _compile(
         holder = spec.holder
     terms = {**ENGINE_TERMS, **{k: tuple(v) for k, v in spec.terms.items()}}
     compiled: dict[str, re.Pattern[str] | None] = {}
-    for kind in ("supports", "opposes", "restates", "ignore"):
+    for kind in ("supports", "opposes", "restates", "ignore"):  # each cue compiles, or the rule says which
         cues: list[str] = getattr(spec.cues, kind)
         for i, cue in enumerate(cues):
             try:
-                compile_cues((cue,), terms)
-            except (PatternError, re.error) as exc:
+                compile_cue(cue, terms)  # our language yields valid regex source: no re.compile per cue
+            except PatternError as exc:
                 problems.append(smap.problem(("cues", kind, i), f"cue {cue!r} does not compile: {exc}"))
         if len(problems) == start:
             compiled[kind] = compile_cues(tuple(cues), terms)
@@ -249,11 +286,15 @@ def _compile(
     for i, ev in enumerate(spec.evidence):
         seed = seeds.get(ev.seed)
         if seed is None:
-            problems.append(smap.problem(("evidence", i, "seed"), f"seed {ev.seed!r} not found in the seeds folder"))
+            problems.append(
+                smap.problem(("evidence", i, "seed"), f"seed {ev.seed!r} not found in the seeds folder")
+            )
             continue
         if _squash(ev.quote) not in _squash(seed.text):
             problems.append(
-                smap.problem(("evidence", i, "quote"), f"rule {spec.id}: quote not found verbatim in seed {ev.seed}")
+                smap.problem(
+                    ("evidence", i, "quote"), f"rule {spec.id}: quote not found verbatim in seed {ev.seed}"
+                )
             )
             continue
         quotes.append(Quote(seed=seed, text=ev.quote))
@@ -275,10 +316,7 @@ def _compile(
         proposition=spec.proposition,
         baseline=spec.baseline,
         evidence=tuple(quotes),
-        supports_re=compiled.get("supports"),
-        opposes_re=compiled.get("opposes"),
-        restates_re=compiled.get("restates"),
-        any_cue_re=compile_cues((*spec.cues.supports, *spec.cues.opposes, *spec.cues.restates), terms),
+        cues_re=_cues_regex(spec, terms),
         ignore_re=compiled.get("ignore"),
         severity=spec.severity,
         channels=tuple(spec.channels),
@@ -295,11 +333,17 @@ def load_rules(
     problems: list[Problem] = []
     if not rules_dir.is_dir():
         raise RuleError([Problem(str(rules_dir), None, "", "rules folder not found")])
-    seeds = {p.name: load_seed(p) for p in sorted(seeds_dir.glob("*")) if p.is_file()} if seeds_dir.is_dir() else {}
+    seeds = (
+        {p.name: load_seed(p) for p in sorted(seeds_dir.glob("*")) if p.is_file()}
+        if seeds_dir.is_dir()
+        else {}
+    )
     stances: list[Stance] = []
     first_file: dict[str, tuple[str, int | None]] = {}
     holders = _load_holders(rules_dir / HOLDERS_FILE, problems)
-    files = sorted(f for f in [*rules_dir.glob("*.yaml"), *rules_dir.glob("*.yml")] if not f.name.startswith("_"))
+    files = sorted(
+        f for f in [*rules_dir.glob("*.yaml"), *rules_dir.glob("*.yml")] if not f.name.startswith("_")
+    )
     if not files:
         raise RuleError([Problem(str(rules_dir), None, "", "no rule files (*.yaml) in the rules folder")])
     for file in files:
@@ -319,7 +363,11 @@ def load_rules(
         if channel_names is not None:
             for i, ch in enumerate(spec.channels):
                 if ch not in channel_names:
-                    problems.append(smap.problem(_key("channels", i), f"channel {ch!r} is not defined in the configuration"))
+                    problems.append(
+                        smap.problem(
+                            _key("channels", i), f"channel {ch!r} is not defined in the configuration"
+                        )
+                    )
         stance = _compile(spec, file, smap, seeds, holders, problems)
         if stance is not None:
             stances.append(stance)
