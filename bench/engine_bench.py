@@ -67,6 +67,7 @@ def generated_rules(base: Stance, count: int) -> list[Stance]:
                 holder_re=_alias_regex([holder, f"the {holder} council"]),
                 topic_res=(_alias_regex([topic, f"{topic}s"]),),
                 off_topic_re=None,
+                core_re=None,
                 requests_to_others="ignore",
                 ignore_re=None,
                 index_terms=(topic, f"{topic}s"),

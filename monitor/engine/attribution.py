@@ -55,9 +55,9 @@ _ADDRESSED = re.compile(
     r"encourag(?:e|es|ed|ing)|persuad(?:e|es|ed|ing)|invit(?:e|es|ed|ing))\s+(?:the\s+)?$"
 )
 _VERB_FIRST = re.compile(r"\s*(?:\w+ed|\w+s|said|told|urged|asked|called|sent|made|took|gave|kept|held)\b")
-CHAIN_GAP = (
-    2  # words allowed between two mentions that name one speaker ("EU sanctions envoy David O'Sullivan")
-)
+_TITLE_BEFORE = re.compile(r"(?:former|ex-|then-|one-time)\s*(?:[\w'-]+\s+){0,2}$")
+_ASKED_LEAD = re.compile(r"^(?:when |after being )?asked (?:whether|if|about|how|why)\b[^,]*,\s*")
+CHAIN_GAP = 2  # words allowed between two mentions that name one speaker ("EU sanctions envoy David O'Sullivan")
 
 
 @dataclass(frozen=True)
@@ -148,6 +148,11 @@ class SentenceReader:
 
     # ---- the speaker of a cue at [start, end)
     def speaker_at(self, start: int, end: int) -> Speaker:
+        asked = _ASKED_LEAD.match(self.text)
+        if asked and start < asked.end():  # "Asked whether ..., the spokesperson did not rule it out"
+            answerer = self._first_actor(asked.end(), len(self.text))
+            if answerer.known:
+                return answerer
         wishes = list(POSSESSED_WISH.finditer(self.text, max(0, start - 60), start))
         wish = wishes[-1] if wishes else None
         if wish and self._has_actor(wish.group(1)) and not PRONOUNS.fullmatch(wish.group(1)):
@@ -192,7 +197,12 @@ class SentenceReader:
                         return subject
                 elif self._has_actor(who):
                     return self._resolve(who.strip(), "according-to")
-            elif acc.start() >= end and self._has_actor(who) and not self._relay_only(who):
+            elif (
+                acc.start() >= end
+                and acc.group(0) != "citing"  # "..., citing fatigue in member states": a reason, not a source
+                and self._has_actor(who)
+                and not self._relay_only(who)
+            ):
                 return self._resolve(who.strip(), "according-to")
         return NOBODY
 
@@ -217,7 +227,8 @@ class SentenceReader:
             if len(_WORD.findall(self.text[m.end() : first.start()])) > CHAIN_GAP:
                 break
             first = m
-        phrase = self.text[first.start() : verb_start].strip()
+        lead = _TITLE_BEFORE.search(self.text, 0, first.start())
+        phrase = self.text[lead.start() if lead else first.start() : verb_start].strip()  # keep "former"
         head = _OF_PHRASE.match(phrase)
         if head and OTHER_ACTORS.fullmatch(head.group(1)):
             phrase = head.group(1)  # "analysts at a Brussels think tank": the analysts speak

@@ -144,6 +144,19 @@ SPEECH_VERBS = words_re(
     r"speculated",
     r"hopes",
     r"hoped",
+    r"expect",
+    r"predict",
+    r"believe",
+    r"think",
+    r"argue",
+    r"warn",
+    r"insist",
+    r"claim",
+    r"note",
+    r"fear",
+    r"fears",
+    r"feared",
+    r"stating",
     r"adding",
     r"saying",
     r"called(?! on| for| upon)",
@@ -528,7 +541,7 @@ STRONG_BREAK = re.compile(r"[;]|\s(?:but|while|whereas|although|though|by contra
 
 # Restatements any stance understands: the holder says its position has not changed.
 NO_CHANGE = words_re(
-    r"no change (?:in|to) (?:our|its|their|the|his|her) (?:position|policy|stance|line)",
+    r"no change['\"]? (?:in|to) (?:[\w'.]+ ){0,3}(?:position|policy|stance|line)",
     r"(?:position|policy|stance|line) (?:has not|hasn't|had not|did not|didn't|have not) (?:changed|moved|shifted)",
     r"(?:position|policy|stance|line) (?:remains|remained|is|was) (?:unchanged|the same|firm|clear)",
     r"not moved an inch",
@@ -545,7 +558,7 @@ QUESTION = re.compile(
 # The answer to a question that opens the door: "Asked whether ..., an official said it could not be excluded".
 OPEN_ANSWER = re.compile(
     r"(?<![\w-])(?:(?:not|n't|cannot|can't)\s+(?:be\s+)?(?:rul(?:e|es|ed)\s+(?:\w+\s+)?out|exclud(?:ed|es|e))|not impossible|"
-    r"did not exclude|didn't exclude|(?:said|answered|replied) yes)"
+    r"did not exclude|didn't exclude|(?:said|answered|replied) yes|not closed|door (?:is |was |remains |stays )?open)"
 )
 # "X urged Y to ...": what follows is asked of Y. For a stance about the holder's own acts it is not the holder's act.
 REQUEST = re.compile(

@@ -95,6 +95,7 @@ class _RuleSpec(_Strict):
     off_topic: list[str] = Field(
         default_factory=list
     )  # a sentence naming one of these is about something else
+    off_topic_unless: list[str] = Field(default_factory=list)  # an item naming off-topic terms and none of these
     requests_to_others: Literal["ignore", "count"] = (
         "ignore"  # "X urged Y to <cue>": Y's act, not the holder's
     )
@@ -163,6 +164,7 @@ class Stance:
     not_holder_re: re.Pattern[str] | None  # look-alikes that are not the holder ("US House")
     topic_res: tuple[re.Pattern[str], ...]  # every group must match somewhere in the item
     off_topic_re: re.Pattern[str] | None  # cues in a sentence that names one of these are ignored
+    core_re: re.Pattern[str] | None  # an item naming an off-topic term and none of these is off topic
     requests_to_others: str  # "ignore": a cue asked of another actor is not the holder's act; "count": it is
     index_terms: tuple[str, ...]  # lower-case words that route an item to this stance
     proposition: str
@@ -311,6 +313,7 @@ def _compile(
         not_holder_re=_alias_regex(holder.not_) if holder.not_ else None,
         topic_res=tuple(topic_res),
         off_topic_re=_alias_regex(spec.off_topic) if spec.off_topic else None,
+        core_re=_alias_regex(spec.off_topic_unless) if spec.off_topic_unless else None,
         requests_to_others=spec.requests_to_others,
         index_terms=_index_terms(spec),
         proposition=spec.proposition,
