@@ -12,12 +12,11 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 
 import yaml
 
-from monitor import __version__
+from monitor import __version__, cli_alerts, cli_feeds
 from monitor.config import DEFAULT_CONFIG, DEFAULT_USER_AGENT, load_config
 from monitor.engine import Engine, Stance, load_rules
 from monitor.errors import MonitorError, ProblemsError
@@ -116,19 +115,8 @@ def _parser() -> argparse.ArgumentParser:
     config_arg(cc)
     cc.set_defaults(func=cmd_check_config)
 
-    feeds = sub.add_parser("feeds", help="the state of every feed")
-    config_arg(feeds)
-    feeds.set_defaults(func=cmd_feeds)
-
-    alerts = sub.add_parser("alerts", help="recent alerts and their per-channel delivery state")
-    config_arg(alerts)
-    alerts.add_argument("--limit", type=int, default=20)
-    alerts.set_defaults(func=cmd_alerts)
-
-    render = sub.add_parser("render", help="print what each channel would send for an alert (or a sample)")
-    config_arg(render)
-    render.add_argument("alert_id", nargs="?", help="a stored alert id; without it, a sample alert")
-    render.set_defaults(func=cmd_render)
+    cli_feeds.register(sub, config_arg)
+    cli_alerts.register(sub, config_arg)
     return p
 
 
@@ -295,61 +283,5 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     Renderer(Path(config.templates)).self_check()
     print(
         f"{args.config}: OK ({len(config.feeds)} feeds, {len(config.channels)} channels, {len(stances)} rules; templates render)"
-    )
-    return EXIT_OK
-
-
-def cmd_feeds(args: argparse.Namespace) -> int:
-    from monitor.store import Store
-
-    config = load_config(args.config)
-    with Store(config.database) as store:
-        states = store.feeds()
-    print(
-        f"{'feed':30} {'status':>6} {'fails':>5} {'items':>6}  {'last success':20} {'next poll':20} last error"
-    )
-    for f in states:
-        when = f.last_success_at.strftime("%Y-%m-%d %H:%M:%S") if f.last_success_at else "never"
-        nxt = f.next_poll_at.strftime("%Y-%m-%d %H:%M:%S") if f.enabled else "disabled"
-        print(
-            f"{f.name[:30]:30} {f.last_status or '-':>6} {f.consecutive_failures:>5} {f.items_seen:>6}  {when:20} {nxt:20} {f.last_error or ''}"
-        )
-    return EXIT_OK
-
-
-def cmd_alerts(args: argparse.Namespace) -> int:
-    from monitor.store import Store
-
-    config = load_config(args.config)
-    with Store(config.database) as store:
-        rows = store.alerts(args.limit)
-    for alert, states in rows:
-        channels = ", ".join(f"{c}: {s}" for c, s in sorted(states.items()))
-        print(
-            f"{alert.created_at:%Y-%m-%d %H:%M} {alert.alert_id} {alert.stance_id} ({alert.grade}) [{channels}]\n    {alert.item_title}"
-        )
-    if not rows:
-        print("no alerts yet")
-    return EXIT_OK
-
-
-def cmd_render(args: argparse.Namespace) -> int:
-    from monitor.render import Renderer, sample_alert
-    from monitor.store import Store
-
-    config = load_config(args.config)
-    renderer = Renderer(Path(config.templates))
-    if args.alert_id:
-        with Store(config.database) as store:
-            stored = store.alert(args.alert_id)
-        if stored is None:
-            print(f"error: no alert {args.alert_id!r}", file=sys.stderr)
-            return EXIT_FAILED
-        rendered = renderer.render(stored.alert)
-    else:
-        rendered = renderer.render(replace(sample_alert()))
-    print(f"== subject\n{rendered.subject}\n\n== text (console, email)\n{rendered.text}\n")
-    print(
-        f"== html (email)\n{rendered.html}\n\n== payload (webhook, file)\n{json.dumps(rendered.payload, indent=2)}"
     )
     return EXIT_OK

@@ -25,7 +25,8 @@ from monitor.channels import build_channels
 from monitor.config import Config
 from monitor.engine import Engine, load_rules
 from monitor.fetch import Fetcher
-from monitor.pipeline import PollResult, Runtime, deliver_due, poll_feed, utc_now
+from monitor.outbox import deliver_due
+from monitor.pipeline import PollResult, Runtime, poll_feed, utc_now
 from monitor.render import Renderer
 from monitor.store import FeedState, Store
 

@@ -1,6 +1,6 @@
 """One polling cycle, composed stage by stage: fetch -> parse -> store -> compare -> decide -> render -> outbox.
 
-Delivery is a separate step (``deliver_due``) that drains the outbox, so an alert is always stored with its
+Delivery is a separate step (``outbox.deliver_due``) that drains the outbox, so an alert is always stored with its
 rendered bodies before any channel is tried, and a crash between the two loses nothing: pending deliveries
 are picked up again. Items are stored before they are judged and marked judged after their alerts are
 stored, so a crash in between means they are judged again (the alert id makes that harmless).
@@ -22,7 +22,7 @@ from monitor.channels import Channel
 from monitor.config import Config, FeedConfig
 from monitor.durations import format_duration
 from monitor.engine import Engine
-from monitor.errors import DeliveryError, FetchError, MonitorError, ParseError, TemplateError
+from monitor.errors import FetchError, ParseError
 from monitor.fetch import Fetcher, HTTPStatusFetchError
 from monitor.parse import parse_feed
 from monitor.render import Renderer
@@ -32,9 +32,6 @@ log = logging.getLogger("monitor")
 
 FEED_RETRY_BASE = 60.0  # first retry of a failing feed after about a minute
 FEED_RETRY_MAX = 6 * 3600.0
-DELIVERY_RETRY_BASE = 15.0
-DELIVERY_RETRY_MAX = 3600.0
-DELIVERY_MAX_AGE = timedelta(hours=24)
 
 
 def utc_now() -> datetime:
@@ -168,53 +165,3 @@ def judge_item(rt: Runtime, stored: StoredItem, label: str, voice: str | None) -
             raised += 1
             log.info("alert %s: %s shift (%s) in %r", alert.alert_id, stance.id, alert.grade, item.title[:80])
     return raised
-
-
-def deliver_due(rt: Runtime) -> tuple[int, int]:
-    """Send every delivery whose time has come; return (sent, failed). Channels send, this step retries."""
-    sent = failed = 0
-    for pending in rt.store.due_deliveries(rt.clock()):
-        if rt.stop.is_set():
-            break
-        now = rt.clock()
-        channel = rt.channels.get(pending.channel)
-        try:
-            if channel is None:
-                raise DeliveryError(pending.channel, "channel is no longer configured", retryable=False)
-            channel.send(pending.rendered)
-        except DeliveryError as exc:
-            failed += 1
-            attempts = pending.attempts + 1
-            age = now - pending.rendered.alert.created_at
-            next_at: datetime | None = None
-            if exc.retryable and age < DELIVERY_MAX_AGE:
-                delay = compute_backoff(attempts, base=DELIVERY_RETRY_BASE, maximum=DELIVERY_RETRY_MAX)
-                if exc.retry_after:
-                    delay = max(delay, exc.retry_after)
-                next_at = now + timedelta(seconds=delay)
-            rt.store.mark_failed(
-                pending.alert_id, pending.channel, error=exc.reason, now=now, next_attempt_at=next_at
-            )
-            if next_at is None:
-                log.error(
-                    "alert %s -> %s: %s; gave up (dead letter)", pending.alert_id, pending.channel, exc.reason
-                )
-            else:
-                log.warning(
-                    "alert %s -> %s: %s; retry at %s",
-                    pending.alert_id,
-                    pending.channel,
-                    exc.reason,
-                    next_at.strftime("%H:%M:%S UTC"),
-                )
-            continue
-        except (TemplateError, MonitorError) as exc:  # pragma: no cover - a channel bug, kept visible
-            failed += 1
-            rt.store.mark_failed(
-                pending.alert_id, pending.channel, error=str(exc), now=now, next_attempt_at=None
-            )
-            log.error("alert %s -> %s: %s", pending.alert_id, pending.channel, exc)
-            continue
-        rt.store.mark_sent(pending.alert_id, pending.channel, now)
-        sent += 1
-    return sent, failed

@@ -35,6 +35,7 @@ from monitor.tables import (
     PendingDelivery,
     SQLModel,
     StoredItem,
+    add_missing_columns,
     alert_row,
     content_hash,
     delivery_row,
@@ -65,6 +66,7 @@ class Store:
         self._insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
         try:
             SQLModel.metadata.create_all(self._engine, tables=[FEED, ITEM, ALERT, DELIVERY])
+            add_missing_columns(self._engine, [FEED, ITEM, ALERT, DELIVERY])
         except OperationalError as exc:
             self._engine.dispose()
             raise MonitorError(f"database {self.url}: cannot open: {exc.orig}") from None

@@ -32,7 +32,9 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    inspect,
     make_url,
+    text,
 )
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import ArgumentError
@@ -287,6 +289,35 @@ def rendered_alert(row: RowMapping) -> RenderedAlert:
 
 WRITE_OPTION = "monitor_write"  # execution option: this transaction writes (SQLite: BEGIN IMMEDIATE)
 SQLITE_BUSY_TIMEOUT_S = 30.0
+
+
+def add_missing_columns(engine: Engine, tables: list[Table]) -> None:
+    """Bring a database made by an older version up to date: add the columns it lacks.
+
+    New columns always have defaults, so ``ALTER TABLE ... ADD COLUMN ... DEFAULT`` is the whole upgrade;
+    nothing is ever dropped or rewritten. (A rename or a type change would need a real migration tool.)
+    """
+    inspector = inspect(engine)
+    with engine.begin() as conn:
+        for table in tables:
+            have = {c["name"] for c in inspector.get_columns(table.name)}
+            for column in table.columns:
+                if column.name in have:
+                    continue
+                kind = column.type.compile(dialect=engine.dialect)
+                default = getattr(column.default, "arg", None) if column.default is not None else None
+                clause = (
+                    f" DEFAULT {default!r}"
+                    if isinstance(default, int | float | str) and not isinstance(default, bool)
+                    else ""
+                )
+                if isinstance(default, bool):
+                    clause = (
+                        f" DEFAULT {int(default)}"
+                        if engine.dialect.name == "sqlite"
+                        else f" DEFAULT {str(default).upper()}"
+                    )
+                conn.execute(text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}{clause}'))
 
 
 def open_engine(url: str) -> tuple[Engine, str]:

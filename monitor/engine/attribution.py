@@ -57,7 +57,9 @@ _ADDRESSED = re.compile(
 _VERB_FIRST = re.compile(r"\s*(?:\w+ed|\w+s|said|told|urged|asked|called|sent|made|took|gave|kept|held)\b")
 _TITLE_BEFORE = re.compile(r"(?:former|ex-|then-|one-time)\s*(?:[\w'-]+\s+){0,2}$")
 _ASKED_LEAD = re.compile(r"^(?:when |after being )?asked (?:whether|if|about|how|why)\b[^,]*,\s*")
-CHAIN_GAP = 2  # words allowed between two mentions that name one speaker ("EU sanctions envoy David O'Sullivan")
+CHAIN_GAP = (
+    2  # words allowed between two mentions that name one speaker ("EU sanctions envoy David O'Sullivan")
+)
 
 
 @dataclass(frozen=True)

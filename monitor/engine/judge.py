@@ -190,8 +190,15 @@ class _ItemReading:
 def judge_stance(reading: _ItemReading, stance: Stance, full_text: str) -> Verdict:
     trace = [f"stance {stance.id}: holder {stance.holder}, baseline {stance.baseline} '{stance.proposition}'"]
     missing = [r.pattern[:40] for r in stance.topic_res if not r.search(full_text)]
-    if stance.off_topic_re and stance.core_re and stance.off_topic_re.search(full_text) and not stance.core_re.search(full_text):
-        trace.append("topic: the item is about something else (an off-topic term, none of the core terms) -> none")
+    if (
+        stance.off_topic_re
+        and stance.core_re
+        and stance.off_topic_re.search(full_text)
+        and not stance.core_re.search(full_text)
+    ):
+        trace.append(
+            "topic: the item is about something else (an off-topic term, none of the core terms) -> none"
+        )
         return Verdict(stance.id, "none", reason="item is about another subject", trace=tuple(trace))
     if missing:
         trace.append("topic: not every topic group is mentioned -> none")

@@ -95,7 +95,9 @@ class _RuleSpec(_Strict):
     off_topic: list[str] = Field(
         default_factory=list
     )  # a sentence naming one of these is about something else
-    off_topic_unless: list[str] = Field(default_factory=list)  # an item naming off-topic terms and none of these
+    off_topic_unless: list[str] = Field(
+        default_factory=list
+    )  # an item naming off-topic terms and none of these
     requests_to_others: Literal["ignore", "count"] = (
         "ignore"  # "X urged Y to <cue>": Y's act, not the holder's
     )
