@@ -55,11 +55,11 @@ _ADDRESSED = re.compile(
     r"encourag(?:e|es|ed|ing)|persuad(?:e|es|ed|ing)|invit(?:e|es|ed|ing))\s+(?:the\s+)?$"
 )
 _VERB_FIRST = re.compile(r"\s*(?:\w+ed|\w+s|said|told|urged|asked|called|sent|made|took|gave|kept|held)\b")
+_VIEW_LEAD = re.compile(r"^(?:for|in the view of|in the eyes of|to) ([^,]{2,40}?)(?:'s view)?,\s")
 _TITLE_BEFORE = re.compile(r"(?:former|ex-|then-|one-time)\s*(?:[\w'-]+\s+){0,2}$")
 _ASKED_LEAD = re.compile(r"^(?:when |after being )?asked (?:whether|if|about|how|why)\b[^,]*,\s*")
-CHAIN_GAP = (
-    2  # words allowed between two mentions that name one speaker ("EU sanctions envoy David O'Sullivan")
-)
+# Words allowed between two mentions that name one speaker ("EU sanctions envoy David O'Sullivan").
+CHAIN_GAP = 2
 
 
 @dataclass(frozen=True)
@@ -150,6 +150,9 @@ class SentenceReader:
 
     # ---- the speaker of a cue at [start, end)
     def speaker_at(self, start: int, end: int) -> Speaker:
+        view = _VIEW_LEAD.match(self.text)
+        if view and start > view.end() and self._has_actor(view.group(1)) and not self.verbs:
+            return self._resolve(view.group(1).strip(), "view")  # "For Costa, Moscow is serious this time"
         asked = _ASKED_LEAD.match(self.text)
         if asked and start < asked.end():  # "Asked whether ..., the spokesperson did not rule it out"
             answerer = self._first_actor(asked.end(), len(self.text))

@@ -463,6 +463,10 @@ NEGATORS = words_re(
     r"question(?:s|ed)?",
     r"doubt(?:s|ed)?",
     r"instead of",
+    r"refusal to",
+    r"rejection of",
+    r"opposition to",
+    r"exclud(?:e|es|ed|ing)",
     r"declin(?:e|es|ed|ing) to",
     r"refrain(?:s|ed|ing)? from",
     r"hold(?:s|ing)? off(?: on)?",
@@ -473,7 +477,7 @@ NEGATORS = words_re(
 )
 # "Russia's request for sanctions relief": what follows is the possessor's wish, not the speaker's position.
 POSSESSED_WISH = re.compile(
-    r"([\w-]+)'s? (?:\w+ )?(?:request|requests|demand|demands|call|calls|push|bid|plea|wish|wishes|desire|insistence|"
+    r"((?<![\w-])russian|[\w-]+'s?) (?:\w+ )?(?:request|requests|demand|demands|call|calls|push|bid|plea|wish|wishes|desire|insistence|"
     r"proposal|offer|hopes?|goal|aim)s? (?:for|to|that|of)\b"
 )
 # After a cue, in its clause: evaluative predicates that oppose what the cue names.
@@ -553,7 +557,7 @@ NO_CHANGE = words_re(
 )
 # A cue inside a question is not a position: "asked whether Washington was preparing to recognise ...".
 QUESTION = re.compile(
-    r"(?<![\w-])(?:asked|asking|ask|wondered|wondering|question(?:ed)? (?:of )?)\s+(?:[\w'-]+\s+){0,2}?(?:whether|if)\b|(?<![\w-])whether\b"
+    r"(?<![\w-])(?:asked|asking|ask|wondered|wondering|question(?:ed)? (?:of )?)\s+(?:[\w'-]+\s+){0,2}?(?:whether|if)\b|(?<![\w-])whether\b|(?<![\w-])asked about\b"
 )
 # The answer to a question that opens the door: "Asked whether ..., an official said it could not be excluded".
 OPEN_ANSWER = re.compile(
