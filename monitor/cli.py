@@ -35,6 +35,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         datefmt="%Y-%m-%d %H:%M:%S",
         stream=sys.stderr,
     )
+    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.getLogger().level))  # no per-tick lines
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger().level))
     if not hasattr(args, "func"):
         parser.print_help()
         return EXIT_INVALID
