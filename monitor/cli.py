@@ -81,7 +81,8 @@ def _parser() -> argparse.ArgumentParser:
         "--rules", type=Path, help="rules folder (default: from the configuration, else rules/)"
     )
     check.add_argument("--seeds", type=Path, help="seeds folder (default: beside the rules folder)")
-    check.add_argument("--all", action="store_true", help="also print stances the item is not routed to")
+    check.add_argument("--routed", action="store_true", help="only the stances whose topic words the item has")
+    check.add_argument("--config", type=Path, help="take rules and seeds from this configuration")
     check.set_defaults(func=cmd_check)
 
     rules = sub.add_parser("rules", help="validate rules, or run their examples")
@@ -166,17 +167,22 @@ def _read_feed(source: str) -> list[FeedItem]:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    rules = args.rules
-    seeds = args.seeds
-    if rules is None:
-        try:
-            config = load_config(DEFAULT_CONFIG)
-            rules, seeds = Path(config.rules), seeds or Path(config.seeds)
-        except MonitorError:
-            rules = Path("rules")
-    engine = _engine(rules, seeds)
-    for item in _read_feed(args.feed):
-        verdicts = engine.judge_all(item) if args.all else {v.stance_id: v for v in engine.judge(item)}
+    """A dry run for rule authors: judge a feed's items, print one JSON line per (item, stance), store nothing."""
+    from monitor.errors import FetchError, ParseError
+
+    rules, seeds = args.rules, args.seeds
+    config_path = args.config or (DEFAULT_CONFIG if args.rules is None and DEFAULT_CONFIG.exists() else None)
+    if rules is None and config_path is not None:
+        config = load_config(config_path)  # an invalid configuration is an error, never silently skipped
+        rules, seeds = Path(config.rules), seeds or Path(config.seeds)
+    engine = _engine(rules or Path("rules"), seeds)
+    try:
+        items = _read_feed(args.feed)
+    except (FetchError, ParseError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    for item in items:
+        verdicts = {v.stance_id: v for v in engine.judge(item)} if args.routed else engine.judge_all(item)
         for verdict in verdicts.values():
             print(json.dumps(_verdict_json(item, verdict), ensure_ascii=False))
     return EXIT_OK
