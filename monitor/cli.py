@@ -125,8 +125,14 @@ def _parser() -> argparse.ArgumentParser:
 
 # ---------------------------------------------------------------- commands
 def cmd_run(args: argparse.Namespace) -> int:
+    import signal
+
     from monitor.daemon import Daemon, build_runtime, close_runtime, run_once
 
+    def interrupted(signum: int, frame: object) -> None:  # until the daemon installs its own handlers
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupted)
     config = load_config(args.config)
     rt = build_runtime(config)
     try:
