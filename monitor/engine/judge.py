@@ -15,39 +15,24 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Protocol
 
 from monitor.engine.attribution import NOBODY, Actors, SentenceReader, Speaker
 from monitor.engine.lexicon import (
-    CLAUSE_BREAK,
-    DENIAL,
-    HEDGES,
-    NEGATORS,
     NO_CHANGE,
-    OPEN_ANSWER,
-    OPENING_UNDER_NEGATION,
     OTHER_ACTORS,
-    PARTIAL,
-    POST_NEGATORS,
     PRONOUNS,
-    QUESTION,
-    REQUEST,
     ROLE,
-    SPEECH_VERBS,
-    STRONG_BREAK,
     TRANSPARENT,
 )
 from monitor.engine.patterns import normalize
+from monitor.engine.reading import CueReading, is_holder, read_cue
 from monitor.engine.rules import Stance
-from monitor.engine.text import Sentence, item_sentences
+from monitor.engine.text import item_sentences
 from monitor.models import Evidence, FeedItem, Label, Span, Verdict
 
-WINDOW = 80  # characters before a cue in which negation and hedges are read
 GRADE_RANK = {"hedge": 1, "partial": 2, "reversal": 3}
-SAID_NOT = re.compile(
-    r"(?<![\w-])(?:not|\w+n't|never|declin(?:e|es|ed|ing) to|refus(?:e|es|ed|ing) to)(?= (?:\w+ )?$)"
-)
 SENTENCE_JOINT = " | "
 _KIND_ORDER = {"restates": 0, "supports": 1, "opposes": 2}
 _WORDS = re.compile(r"[a-z0-9]+")  # "kremlin's" and "crimea-related" route like "kremlin", "crimea"
@@ -57,33 +42,6 @@ class Judge(Protocol):
     """A second stage: receives the rule engine's verdict for (item, stance) and returns the final one."""
 
     def __call__(self, item: FeedItem, stance: Stance, verdict: Verdict) -> Verdict: ...
-
-
-@dataclass(frozen=True)
-class CueReading:
-    """One cue found in one sentence, read in its clause and attributed."""
-
-    sentence: Sentence
-    span: tuple[int, int]
-    kind: str  # supports, opposes, restates
-    negations: tuple[str, ...]
-    hedges: tuple[str, ...]
-    partial: bool
-    speaker: Speaker
-    by_holder: bool
-    side: str  # the side of the proposition the clause takes: supports / opposes
-    label: Label  # what it means for the stance (hold / shift); 'none' when not the holder's
-    aside: str = ""  # why the holder's words are not its position here (a question, a request to another)
-
-    @property
-    def cue(self) -> str:
-        return self.sentence.text[self.span[0] : self.span[1]]
-
-    @property
-    def grade(self) -> str:
-        if self.hedges:
-            return "hedge"
-        return "partial" if self.partial else "reversal"
 
 
 class Engine:
@@ -205,7 +163,7 @@ def judge_stance(reading: _ItemReading, stance: Stance, full_text: str) -> Verdi
         return Verdict(stance.id, "none", reason="item is not about the stance's topic", trace=tuple(trace))
     trace.append("topic: mentioned")
     voice = reading.item.voice
-    if not stance.holder_re.search(reading.joined) and not (voice and _is_holder(normalize(voice), stance)):
+    if not stance.holder_re.search(reading.joined) and not (voice and is_holder(normalize(voice), stance)):
         trace.append(f"holder: {stance.holder} is not named in the item (nor is the feed its voice) -> none")
         return Verdict(
             stance.id, "none", reason=f"{stance.holder} is not named in the item", trace=tuple(trace)
@@ -257,127 +215,8 @@ def _read_cues(reading: _ItemReading, stance: Stance) -> Iterable[CueReading]:
         previous_end = 0
         reader = reading.reader(i)
         for start, end, kind in sorted(found):
-            yield _read_one(sentence, text, reader, start, end, kind, stance, reading.item, previous_end)
+            yield read_cue(sentence, text, reader, start, end, kind, stance, reading.item, previous_end)
             previous_end = end
-
-
-def _read_one(
-    sentence: Sentence,
-    text: str,
-    reader: SentenceReader,
-    start: int,
-    end: int,
-    kind: str,
-    stance: Stance,
-    item: FeedItem,
-    previous_end: int,
-) -> CueReading:
-    lo = max(0, start - WINDOW, previous_end)  # a cue's negation does not reach back past another cue
-    said_not: list[str] = []  # "declined to say", "did not say": the saying itself is negated
-    for verb in SPEECH_VERBS.finditer(text, lo, start):
-        said_not = [m.group(0) for m in SAID_NOT.finditer(text, max(lo, verb.start() - 25), verb.start())]
-        lo = max(lo, verb.end())
-    for brk in CLAUSE_BREAK.finditer(text, lo, start):
-        if not re.fullmatch(r",\s", brk.group(0)) or _clause_has_subject(text[brk.end() : start]):
-            lo = brk.end()
-    window = text[lo:start]
-    negations = said_not + [m.group(0) for m in NEGATORS.finditer(window)]
-    denial = _denial_over(text, start)
-    if denial and not any(n in denial.group(0) for n in negations):
-        negations.append(denial.group(0))  # "denied reports that the US had agreed to recognise ..."
-    post = POST_NEGATORS.search(text[end:])
-    if post:
-        negations.append(post.group(0).strip())
-    hedges = [m.group(0) for m in HEDGES.finditer(window)]
-    if negations and len(negations) % 2 == 0 and OPENING_UNDER_NEGATION.search(window):
-        hedges.append("not ... " + OPENING_UNDER_NEGATION.search(window).group(0))  # type: ignore[union-attr]
-    partial = bool(PARTIAL.search(window) or PARTIAL.search(text[start:end]))
-    aside = ""  # why a cue the holder utters is still not the holder's position
-    if _QUESTION_MARK.match(text, end) and kind != "restates":
-        aside = "asked as a question"  # "EU to ease sanctions?" asserts nothing
-    elif QUESTION.search(window):
-        answer = OPEN_ANSWER.search(text, end)
-        if answer:
-            hedges.append(
-                f"answer: {answer.group(0)}"
-            )  # "Asked whether ..., she said it could not be excluded"
-        else:
-            aside = "asked as a question"
-    elif stance.requests_to_others == "ignore":
-        addressee = _addressee(text, start)
-        if addressee and not _is_holder(addressee, stance):
-            aside = f"asked of {addressee.strip()}"
-    speaker = reader.speaker_at(start, end)
-    if not speaker.known and item.voice and _is_holder(normalize(item.voice), stance):
-        speaker = Speaker(normalize(item.voice), "voice")
-    by_holder = speaker.known and _is_holder(speaker.phrase, stance)
-    side: str
-    if kind == "restates":
-        side = stance.baseline
-    else:
-        side = kind if len(negations) % 2 == 0 else ("opposes" if kind == "supports" else "supports")
-    label: Label = ("hold" if side == stance.baseline else "shift") if by_holder and not aside else "none"
-    return CueReading(
-        sentence,
-        (start, end),
-        kind,
-        tuple(negations),
-        tuple(hedges),
-        partial,
-        speaker,
-        by_holder,
-        side,
-        label,
-        aside,
-    )
-
-
-def _addressee(text: str, start: int) -> str | None:
-    """Who a request before the cue is addressed to: "urged Washington to [cue]" -> "washington"."""
-    found = None
-    for m in REQUEST.finditer(text, max(0, start - 120), start):
-        found = m
-    if found is None or STRONG_BREAK.search(text, found.end(), start):
-        return None
-    return found.group(1)
-
-
-def _denial_over(text: str, start: int) -> re.Match[str] | None:
-    """A denial ("dismissed reports that") whose reach, up to the next verb of saying or clause, covers ``start``."""
-    found = None
-    for m in DENIAL.finditer(text, 0, start):
-        found = m
-    if found is None:
-        return None
-    if SPEECH_VERBS.search(text, found.end(), start) or STRONG_BREAK.search(text, found.end(), start):
-        return None
-    return found
-
-
-def _clause_has_subject(text: str) -> bool:
-    """Whether a comma-separated piece starts a new clause with its own actor (then it bounds negation)."""
-    return bool(
-        re.match(
-            r"\s*(?:the |a |an )?[\w'-]+(?: [\w'-]+)? (?:is|are|was|were|has|have|will|would|said)\b", text
-        )
-    )
-
-
-_QUESTION_MARK = re.compile(r"[^.!?;:]*\?")  # the cue's sentence (or clause) ends with a question mark
-_FORMER = re.compile(r"(?:former|ex-|then-|one-time)\s*(?:[\w'-]+\s+){0,2}$")
-
-
-def _is_holder(phrase: str, stance: Stance) -> bool:
-    for m in stance.holder_re.finditer(phrase):
-        if _FORMER.search(phrase[: m.start()]):
-            continue  # "Former Secretary of State Pompeo" no longer speaks for the holder
-        if stance.not_holder_re is None:
-            return True
-        if not any(
-            n.start() < m.end() and m.start() < n.end() for n in stance.not_holder_re.finditer(phrase)
-        ):
-            return True
-    return False
 
 
 def _score(best: CueReading, label: Label, count: int) -> float:
