@@ -55,6 +55,7 @@ _ADDRESSED = re.compile(
     r"encourag(?:e|es|ed|ing)|persuad(?:e|es|ed|ing)|invit(?:e|es|ed|ing))\s+(?:the\s+)?$"
 )
 _VERB_FIRST = re.compile(r"\s*(?:\w+ed|\w+s|said|told|urged|asked|called|sent|made|took|gave|kept|held)\b")
+_FRONTED = re.compile(r"^(?:under|with|after|following|in|having|despite|amid|as part of|through)\b")
 _VIEW_LEAD = re.compile(r"^(?:for|in the view of|in the eyes of|to) ([^,]{2,40}?)(?:'s view)?,\s")
 _TITLE_BEFORE = re.compile(r"(?:former|ex-|then-|one-time)\s*(?:[\w'-]+\s+){0,2}$")
 _ASKED_LEAD = re.compile(r"^(?:when |after being )?asked (?:whether|if|about|how|why)\b[^,]*,\s*")
@@ -250,7 +251,10 @@ class SentenceReader:
             head = _SUBORDINATOR.sub("", self.text[brk.end() : start].lstrip())
             m = self.actors.match(head)
             if not m and _ARTICLE.match(head):
-                m = self.actors.search(head, 0, 40)
+                near = " ".join(
+                    head.split()[:4]
+                )  # "a senior EU official", not "a meeting with Washington's envoy"
+                m = self.actors.search(near)
             if not m or TRANSPARENT.fullmatch(m.group(0)) or PRONOUNS.fullmatch(m.group(0)):
                 continue
             rest = head[m.end() :]
@@ -297,7 +301,15 @@ class SentenceReader:
                 m for m in self._mentions if end <= m.start() and (cut is None or m.end() <= cut.start())
             ]
             after = [m for m in after if not TRANSPARENT.fullmatch(m.group(0))]
-            if after:
+            fronted = (
+                _FRONTED.match(self.text) is not None and start < self.text.find(",")
+                if "," in self.text
+                else False
+            )
+            after = [
+                m for m in after if fronted or self.text[max(0, m.start() - 4) : m.start()].endswith("by ")
+            ]
+            if after:  # only an agent ("... by the Council") or the subject after a fronted phrase
                 found = self._resolve(after[0].group(0), "subject")
         return found
 

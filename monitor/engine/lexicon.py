@@ -310,6 +310,7 @@ OTHER_ACTORS = words_re(
     r"europeans",
     r"(?:european|eu) leaders",
     r"the g7",
+    r"(?:the |our |a |this )?(?:newsletter|analysis|commentary|editorial|column|op-ed|opinion piece|think tank|think-tank|base case)",
     r"(?:russian|ukrainian|chinese|belarusian) (?:state )?(?:tv|television|media|officials?|diplomats?|negotiators?|delegation|foreign ministry|defen[cs]e ministry|government|commentators?)",
     r"state (?:tv|television|media)",
     r"channel one",
@@ -463,6 +464,9 @@ NEGATORS = words_re(
     r"question(?:s|ed)?",
     r"doubt(?:s|ed)?",
     r"instead of",
+    r"bar(?:s|red|ring)?(?= (?:\w+ ){0,4}from)",
+    r"prohibit(?:s|ed|ing)?",
+    r"forb(?:id|ids|ade|idding)",
     r"refusal to",
     r"rejection of",
     r"opposition to",
@@ -485,6 +489,7 @@ _EVALUATIVE = (
     r"(?:not an option|out of the question|unacceptable|illegal|a red line|off the table|null and void|"
     r"not on the (?:agenda|cards|table)|not under (?:discussion|consideration)|not (?:being )?(?:considered|discussed)|"
     r"counterproductive|counter-productive|harmful|unhelpful|a bad idea|wrong|a gift to|rewarding|a reward for|"
+    r"betray|a betrayal|reward aggression|damage|undermine|(?:as )?(?:empty|hollow|meaningless|worthless)|"
     r"(?:a )?(?:serious |grave |big |huge |historic )?(?:mistake|error))"
 )
 POST_NEGATORS = re.compile(

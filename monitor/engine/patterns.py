@@ -52,6 +52,10 @@ def _parse(pattern: str, terms: Mapping[str, tuple[str, ...]]) -> _Parser:
     tokens = _TOKEN.findall(normalize(pattern).strip())
     if not tokens:
         raise PatternError("empty cue")
+    if re.search(r"\w\?\w", pattern):
+        raise PatternError(
+            "'?' makes the whole word or group before it optional; for two spellings write (honour|honor)"
+        )
     parser = _Parser(tokens, terms, ())
     parser.source = parser.alternatives()
     if parser.pos != len(tokens):
