@@ -55,6 +55,28 @@ _ADDRESSED = re.compile(
     r"encourag(?:e|es|ed|ing)|persuad(?:e|es|ed|ing)|invit(?:e|es|ed|ing))\s+(?:the\s+)?$"
 )
 _VERB_FIRST = re.compile(r"\s*(?:\w+ed|\w+s|said|told|urged|asked|called|sent|made|took|gave|kept|held)\b")
+_NOT_NAMES = {
+    "the",
+    "a",
+    "an",
+    "in",
+    "on",
+    "at",
+    "after",
+    "before",
+    "but",
+    "and",
+    "it",
+    "this",
+    "that",
+    "he",
+    "she",
+}
+_PEOPLE = re.compile(
+    r"(?<![\w-])(?:scholars?|researchers?|fellows?|professors?|academics?|economists?|analysts?|strategists?|"
+    r"historians?|lawyers?|officials?|diplomats?|commentators?|columnists?|writers?|authors?)(?![\w-])"
+)
+_NAME_START = re.compile(r"\s*(?:[A-Z][\w'.-]+\s+){1,3}[A-Z][\w'.-]+(?=[\s,])")
 _FRONTED = re.compile(r"^(?:under|with|after|following|in|having|despite|amid|as part of|through)\b")
 _VIEW_LEAD = re.compile(r"^(?:for|in the view of|in the eyes of|to) ([^,]{2,40}?)(?:'s view)?,\s")
 _TITLE_BEFORE = re.compile(r"(?:former|ex-|then-|one-time)\s*(?:[\w'-]+\s+){0,2}$")
@@ -112,7 +134,8 @@ class Actors:
 class SentenceReader:
     """Attribution for one normalised sentence, given the actors the engine knows and the previous speaker."""
 
-    def __init__(self, text: str, actors: Actors, previous: Speaker) -> None:
+    def __init__(self, text: str, actors: Actors, previous: Speaker, original: str = "") -> None:
+        self.original = original or text  # the sentence as written: capitals tell names from words
         self.text = text
         self.actors = actors
         self.previous = previous
@@ -219,6 +242,9 @@ class SentenceReader:
         offset = max(0, verb_start - 100) + (breaks[-1].end() if breaks else 0)
         mentions = [m for m in self._mentions if offset <= m.start() and m.end() <= verb_start]
         if not mentions:
+            name = self._name_before(offset, verb_start)
+            if name:
+                return Speaker(name, "quote-before")  # "Bolton said", "a Carnegie Europe scholar argues"
             if self.text[offset:verb_start].strip():
                 return NOBODY
             earlier = [v for v in self.verbs if v.end() <= offset]
@@ -262,6 +288,18 @@ class SentenceReader:
                 found = self._resolve(m.group(0), "clause")
         return found
 
+    def _name_before(self, lo: int, hi: int) -> str | None:
+        """Somebody the engine does not know, named right before a verb of saying (not the holder)."""
+        words = self.original[lo:hi].split()[-5:]
+        if not words:
+            return None
+        capitals = [w for w in words if w[:1].isupper() and w.strip("'\",.").lower() not in _NOT_NAMES]
+        sentence_start = not self.original[:lo].strip()
+        # A sentence's first word is capitalised anyway: one capitalised word there may be "Ministers".
+        if len(capitals) >= 2 or (capitals and not sentence_start) or _PEOPLE.search(self.text[lo:hi]):
+            return " ".join(self.text[lo:hi].split()[-5:])
+        return None
+
     def _mention_ends_at(self, pos: int) -> bool:
         return any(m.end() == pos for m in self._mentions)
 
@@ -290,6 +328,11 @@ class SentenceReader:
         for brk in STRONG_BREAK.finditer(self.text, 0, start):
             if not _VERB_FIRST.match(self.text, brk.end()):  # ", and urged ...": the same subject goes on
                 seg = brk.end()
+        name = _NAME_START.match(self.original, seg)
+        if name and not self.actors.search(self.text[seg : name.end()]):
+            return Speaker(
+                self.text[seg : name.end()].strip(), "subject"
+            )  # "Kurt Volker, ..., said": not known
         found = self._first_actor(seg, start)
         if not found.known and seg:
             found = self._first_actor(0, start)

@@ -131,7 +131,9 @@ class _ItemReading:
         """The attribution of sentence ``i``; its pronouns resolve to the speaker of the sentence before."""
         found = self._readers.get(i)
         if found is None:
-            found = SentenceReader(self.normalized[i], self.actors, self.previous_speaker(i))
+            found = SentenceReader(
+                self.normalized[i], self.actors, self.previous_speaker(i), self.sentences[i].text
+            )
             self._readers[i] = found
         return found
 

@@ -146,6 +146,7 @@ SPEECH_VERBS = words_re(
     r"hoped",
     r"expect",
     r"predict",
+    r"predicts",
     r"believe",
     r"think",
     r"argue",
@@ -464,6 +465,9 @@ NEGATORS = words_re(
     r"question(?:s|ed)?",
     r"doubt(?:s|ed)?",
     r"instead of",
+    r"(?:hard|difficult|impossible) to (?:imagine|see|envisage|envision)",
+    r"unthinkable",
+    r"inconceivable",
     r"bar(?:s|red|ring)?(?= (?:\w+ ){0,4}from)",
     r"prohibit(?:s|ed|ing)?",
     r"forb(?:id|ids|ade|idding)",
@@ -489,7 +493,7 @@ _EVALUATIVE = (
     r"(?:not an option|out of the question|unacceptable|illegal|a red line|off the table|null and void|"
     r"not on the (?:agenda|cards|table)|not under (?:discussion|consideration)|not (?:being )?(?:considered|discussed)|"
     r"counterproductive|counter-productive|harmful|unhelpful|a bad idea|wrong|a gift to|rewarding|a reward for|"
-    r"betray|a betrayal|reward aggression|damage|undermine|(?:as )?(?:empty|hollow|meaningless|worthless)|"
+    r"betray|a betrayal|reward aggression|damage|undermine|poison(?: the atmosphere)?|(?:as )?(?:empty|hollow|meaningless|worthless)|"
     r"(?:a )?(?:serious |grave |big |huge |historic )?(?:mistake|error))"
 )
 POST_NEGATORS = re.compile(

@@ -166,10 +166,13 @@ def _clause_has_subject(text: str) -> bool:
 
 
 _QUESTION_MARK = re.compile(r"[^.!?;:]*\?")  # the cue's sentence (or clause) ends with a question mark
+_NO_LONGER = re.compile(r"(?<![\w-])(?:former|ex-|ex |then-|one-time)")
 _FORMER = re.compile(r"(?:former|ex-|then-|one-time)\s*(?:[\w'-]+\s+){0,2}$")
 
 
 def is_holder(phrase: str, stance: Stance) -> bool:
+    if _NO_LONGER.search(phrase):
+        return False  # "Washington's former special representative", "ex-envoy Volker"
     for m in stance.holder_re.finditer(phrase):
         if _FORMER.search(phrase[: m.start()]):
             continue  # "Former Secretary of State Pompeo" no longer speaks for the holder
