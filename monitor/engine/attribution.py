@@ -33,7 +33,7 @@ from monitor.engine.lexicon import (
 
 _POST_FRAME = re.compile(r",\s*([^,;]{1,90}?)\s+(" + SPEECH_VERBS.pattern + r")")
 _WORD = re.compile(r"[\w'-]+")
-_TITLE_SPEAKER = re.compile(r"^([^:]{1,50}):\s")
+_TITLE_SPEAKER = re.compile(r"^(?![\"'])([^:]{1,50}):\s")  # "Kallas: ...", not "'Crimea is Ukraine': ..."
 _SUBORDINATOR = re.compile(
     r"^(?:(?:and|but|while|whereas|although|though|as|because|since|after|before|when|if|once|until|so that|"
     r"by contrast|(?:under|in|by|with|through|according to) which|whereby|where)\s+)+"
@@ -77,6 +77,33 @@ _PEOPLE = re.compile(
     r"historians?|lawyers?|officials?|diplomats?|commentators?|columnists?|writers?|authors?)(?![\w-])"
 )
 _NAME_START = re.compile(r"\s*(?:[A-Z][\w'.-]+\s+){1,3}[A-Z][\w'.-]+(?=[\s,])")
+_HEAD_PREPOSITION = re.compile(r"\s(?:on|about|over|to|at|in|after|before|for)\s")
+_INVERTED_FRAME = re.compile(
+    r"[,'\"]\s*['\"]?\s*(?:said|says|added|wrote|declared|stated|noted|read (?:a|the) (?:statement|declaration) "
+    r"(?:issued )?(?:by|from)|according to)\s+([^,;.]{1,80})"
+)
+_AGENT = re.compile(r"(?:^|\s)(?:by|among|within|for)\s+(?:the\s+)?$")
+_POST_QUOTE = re.compile(
+    r"^[,'\"\s]*(?:(?:said|says|added|wrote|told \w+|declared|stated)\s+([^,;.]{1,60})|([^,;.]{1,60}?)\s+(?:"
+    + SPEECH_VERBS.pattern
+    + r"))"
+)
+
+
+def _closing_quote(text: str) -> int:
+    """Where a sentence that opens with a quote closes it (the end of the text when it does not)."""
+    if text[:1] not in "\"'":
+        return 0
+    match = re.search(r"[\"'](?=[\s,.;:]|$)", text[1:]) if text[:1] == "'" else re.search(r"\"", text[1:])
+    return match.end() + 1 if match else len(text)
+
+
+def _title_case(text: str) -> bool:
+    """Whether most words are capitalised, as in many headlines ("EU Weighs Options On Crimea")."""
+    words = [w for w in text.split() if w[:1].isalpha()]
+    return len(words) >= 4 and sum(w[:1].isupper() for w in words) > 0.6 * len(words)
+
+
 _FRONTED = re.compile(r"^(?:under|with|after|following|in|having|despite|amid|as part of|through)\b")
 _VIEW_LEAD = re.compile(r"^(?:for|in the view of|in the eyes of|to) ([^,]{2,40}?)(?:'s view)?,\s")
 _TITLE_BEFORE = re.compile(r"(?:former|ex-|then-|one-time)\s*(?:[\w'-]+\s+){0,2}$")
@@ -146,11 +173,16 @@ class SentenceReader:
     # ---- the sentence's main speaker, for the next sentence's pronouns
     def main_speaker(self) -> Speaker:
         """Who the sentence is mostly about: its subject when it opens with one, else its first speaker."""
-        title = _TITLE_SPEAKER.match(self.text)
-        if title and self._has_actor(title.group(1)):
-            return Speaker(title.group(1).strip(), "quote-before")
+        title = self._title_speaker()
+        if title.known:
+            return title
+        early = [v for v in self.verbs if len(_WORD.findall(self.text[: v.start()])) <= 4]
+        if early:  # "Bolton predicts Trump will walk out": the one who predicts
+            found = self._speaker_before(early[0].start())
+            if found.known and found.via != "relay":
+                return found
         lead = _LEAD_IN.match(self.text)
-        begin = lead.end() if lead else 0
+        begin = lead.end() if lead else (_closing_quote(self.text) if self.text[:1] in "\"'" else 0)
         first = next(
             (m for m in self._mentions if m.start() >= begin and not TRANSPARENT.fullmatch(m.group(0))), None
         )
@@ -186,9 +218,16 @@ class SentenceReader:
         wish = wishes[-1] if wishes else None
         if wish and self._has_actor(wish.group(1)) and not PRONOUNS.fullmatch(wish.group(1)):
             return Speaker(wish.group(1), "wish")
-        title = _TITLE_SPEAKER.match(self.text)
-        if title and start > title.end() and self._has_actor(title.group(1)):
-            return self._resolve(title.group(1).strip(), "quote-before")
+        title = self._title_speaker()
+        if title.known and start > len(title.phrase):
+            return title
+        if self.text[:1] in "\"'" and start < _closing_quote(
+            self.text
+        ):  # '"...," Kallas said': the words after it
+            after = _POST_QUOTE.match(self.text[_closing_quote(self.text) :])
+            who = (after.group(1) or after.group(2) or "") if after else ""
+            if who and self._has_actor(who) and not self._relay_only(who):
+                return self._resolve(who.strip(), "quote-after")
         if self.text[:1] in "\"'" and not self.verbs and not self.according and self.previous.known:
             return Speaker(self.previous.phrase, "quote-continues", pronoun=True)  # '"Crimea is Ukraine."'
         before = [v for v in self.verbs if v.end() <= start]
@@ -207,11 +246,16 @@ class SentenceReader:
         found = self._according_to(start, end)
         if found.known:
             return found
-        post = _POST_FRAME.search(self.text, end)
-        if post and not before:
-            phrase = post.group(1)
-            if self._has_actor(phrase) and not self._relay_only(phrase):
-                return self._resolve(phrase.strip(), "quote-after")
+        if not before:
+            for post in _POST_FRAME.finditer(self.text, end):  # "..., the EU's foreign policy chief said"
+                phrase = post.group(1)
+                if self._has_actor(phrase) and not self._relay_only(phrase):
+                    return self._resolve(phrase.strip(), "quote-after")
+            inverted = _INVERTED_FRAME.search(
+                self.text, end
+            )  # '"...," said Kallas', "... read a statement by X"
+            if inverted and self._has_actor(inverted.group(1)) and not self._relay_only(inverted.group(1)):
+                return self._resolve(inverted.group(1).strip(), "quote-after")
         return self._subject(start, end)
 
     def _according_to(self, start: int, end: int) -> Speaker:
@@ -288,6 +332,22 @@ class SentenceReader:
                 found = self._resolve(m.group(0), "clause")
         return found
 
+    def _title_speaker(self) -> Speaker:
+        """A headline's speaker: "Kallas: ...", "Commission on leaked US terms: ..." (-> commission)."""
+        title = _TITLE_SPEAKER.match(self.text)
+        if not title:
+            return NOBODY
+        head = title.group(1).strip()
+        cut = _HEAD_PREPOSITION.search(head)
+        if cut and self._has_actor(head[: cut.start()]):
+            head = head[: cut.start()]
+        if self._has_actor(head):
+            return self._resolve(head, "quote-before")
+        original = self.original[: len(title.group(1))].split()
+        if 0 < len(original) <= 4 and all(w[:1].isupper() for w in original):
+            return Speaker(head, "quote-before")  # "Dmitriev: ...": somebody the engine does not know
+        return NOBODY
+
     def _name_before(self, lo: int, hi: int) -> str | None:
         """Somebody the engine does not know, named right before a verb of saying (not the holder)."""
         words = self.original[lo:hi].split()[-5:]
@@ -295,8 +355,13 @@ class SentenceReader:
             return None
         capitals = [w for w in words if w[:1].isupper() and w.strip("'\",.").lower() not in _NOT_NAMES]
         sentence_start = not self.original[:lo].strip()
-        # A sentence's first word is capitalised anyway: one capitalised word there may be "Ministers".
-        if len(capitals) >= 2 or (capitals and not sentence_start) or _PEOPLE.search(self.text[lo:hi]):
+        # A sentence's first word is capitalised anyway: one capitalised plural there is "Ministers", not a name.
+        lone_name = len(words) == 1 and capitals and not words[0].rstrip(",.").endswith("s")
+        if (
+            len(capitals) >= 2
+            or (capitals and (not sentence_start or lone_name))
+            or _PEOPLE.search(self.text[lo:hi])
+        ):
             return " ".join(self.text[lo:hi].split()[-5:])
         return None
 
@@ -328,7 +393,7 @@ class SentenceReader:
         for brk in STRONG_BREAK.finditer(self.text, 0, start):
             if not _VERB_FIRST.match(self.text, brk.end()):  # ", and urged ...": the same subject goes on
                 seg = brk.end()
-        name = _NAME_START.match(self.original, seg)
+        name = _NAME_START.match(self.original, seg) if not _title_case(self.original) else None
         if name and not self.actors.search(self.text[seg : name.end()]):
             return Speaker(
                 self.text[seg : name.end()].strip(), "subject"
@@ -350,7 +415,7 @@ class SentenceReader:
                 else False
             )
             after = [
-                m for m in after if fronted or self.text[max(0, m.start() - 4) : m.start()].endswith("by ")
+                m for m in after if fronted or _AGENT.search(self.text[max(0, m.start() - 8) : m.start()])
             ]
             if after:  # only an agent ("... by the Council") or the subject after a fronted phrase
                 found = self._resolve(after[0].group(0), "subject")

@@ -465,6 +465,9 @@ NEGATORS = words_re(
     r"question(?:s|ed)?",
     r"doubt(?:s|ed)?",
     r"instead of",
+    r"call(?:s|ed|ing)? off",
+    r"cancel(?:s|led|ed|ling|ing)?",
+    r"shelve(?:s|d)?",
     r"(?:hard|difficult|impossible) to (?:imagine|see|envisage|envision)",
     r"unthinkable",
     r"inconceivable",
@@ -493,13 +496,16 @@ _EVALUATIVE = (
     r"(?:not an option|out of the question|unacceptable|illegal|a red line|off the table|null and void|"
     r"not on the (?:agenda|cards|table)|not under (?:discussion|consideration)|not (?:being )?(?:considered|discussed)|"
     r"counterproductive|counter-productive|harmful|unhelpful|a bad idea|wrong|a gift to|rewarding|a reward for|"
-    r"betray|a betrayal|reward aggression|damage|undermine|poison(?: the atmosphere)?|(?:as )?(?:empty|hollow|meaningless|worthless)|"
+    r"betray|a betrayal|reward aggression|damage|undermine|not something (?:we|i|they|he|she) (?:are|is|will be|would be)? ?(?:going to|will|would) do|poison(?: the atmosphere)?|(?:as )?(?:empty|hollow|meaningless|worthless)|"
     r"(?:a )?(?:serious |grave |big |huge |historic )?(?:mistake|error))"
 )
 POST_NEGATORS = re.compile(
     r"^(?:[^.;:,]{0,40}?(?<![\w-])(?:is|was|are|were|would be|will be|remains?|stays?)\s+"
     + _EVALUATIVE
-    + r"|\s+[\"']?(?:not on the (?:agenda|cards|table)|off the table|out of the question|not an option))"  # headline style
+    + r"|\s+[\"']?(?:not on the (?:agenda|cards|table)|off the table|out of the question|not an option)"  # headline style
+    + r"|[^.;:,]{0,40}?(?<![\w-])(?:would|will|could|might)\s+(?:betray|undermine|damage|poison|teach|embolden|"
+    + r"encourage aggression|reward (?:aggression|russia|moscow|putin)|invite|set a (?:dangerous )?precedent|"
+    + r"send the wrong (?:signal|message)))"
 )
 # "denied reports that ...", "dismissed speculation that ...": everything after it in the sentence is denied.
 DENIAL = re.compile(
@@ -557,7 +563,7 @@ NO_CHANGE = words_re(
     r"no change['\"]? (?:in|to) (?:[\w'.]+ ){0,3}(?:position|policy|stance|line)",
     r"(?:position|policy|stance|line) (?:has not|hasn't|had not|did not|didn't|have not) (?:changed|moved|shifted)",
     r"(?:position|policy|stance|line) (?:remains|remained|is|was) (?:unchanged|the same|firm|clear)",
-    r"not moved an inch",
+    r"not moved (?:an inch|one inch|a millimetre|one millimetre|a millimeter|one millimeter)",
     r"(?:policy|position|stance) (?:has|had) not changed",
     r"nothing has changed",
     r"(?:remains|remain|stays|stay) unchanged",
@@ -566,12 +572,23 @@ NO_CHANGE = words_re(
 )
 # A cue inside a question is not a position: "asked whether Washington was preparing to recognise ...".
 QUESTION = re.compile(
-    r"(?<![\w-])(?:asked|asking|ask|wondered|wondering|question(?:ed)? (?:of )?)\s+(?:[\w'-]+\s+){0,2}?(?:whether|if)\b|(?<![\w-])whether\b|(?<![\w-])asked about\b"
+    r"(?<![\w-])(?:asked|asking|ask|wondered|wondering|question(?:ed)? (?:of )?)\s+(?:[\w'-]+\s+){0,2}?(?:whether|if)\b"
+    r"|(?<![\w-])asked about\b|(?<![\w-])(?:asked|pressed|questioned) (?:on|over)\b"
 )
 # The answer to a question that opens the door: "Asked whether ..., an official said it could not be excluded".
 OPEN_ANSWER = re.compile(
     r"(?<![\w-])(?:(?:not|n't|cannot|can't)\s+(?:be\s+)?(?:rul(?:e|es|ed)\s+(?:\w+\s+)?out|exclud(?:ed|es|e))|not impossible|"
-    r"did not exclude|didn't exclude|(?:said|answered|replied) yes|not closed|door (?:is |was |remains |stays )?open)"
+    r"did not exclude|didn't exclude|(?:said|answered|replied) yes|not closed|door (?:is |was |remains |stays )?open|"
+    r"nothing (?:can|could) be excluded|nothing is excluded|all options|everything (?:is|will be) (?:on the table|looked at)|"
+    r"(?:never|not) meant to be permanent)"
+)
+# The answer to a question that closes the door: 'Could the EU ever recognise Crimea? Kallas: "No. Never."'
+CLOSED_ANSWER = re.compile(
+    r"^[^.!]*?(?:\?|:)\s*(?:[^:]{0,40}:)?\s*['\"]?(?:no|never|not at all|out of the question)\b"
+)
+# Background, not a position: "Years before he became secretary of state, Rubio ...", "Back in 2014, ..."
+BACKGROUND = re.compile(
+    r"(?<![\w-])(?:(?:years|months) before (?:he|she|they|it) (?:became|took office|was)|as a senator|back in (?:19|20)\d\d)"
 )
 # "X urged Y to ...": what follows is asked of Y. For a stance about the holder's own acts it is not the holder's act.
 REQUEST = re.compile(

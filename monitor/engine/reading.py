@@ -12,7 +12,9 @@ from dataclasses import dataclass
 
 from monitor.engine.attribution import SentenceReader, Speaker
 from monitor.engine.lexicon import (
+    BACKGROUND,
     CLAUSE_BREAK,
+    CLOSED_ANSWER,
     DENIAL,
     HEDGES,
     NEGATORS,
@@ -95,7 +97,15 @@ def read_cue(
         hedges.append("not ... " + OPENING_UNDER_NEGATION.search(window).group(0))  # type: ignore[union-attr]
     partial = bool(PARTIAL.search(window) or PARTIAL.search(text[start:end]))
     aside = ""  # why a cue the holder utters is still not the holder's position
-    if _QUESTION_MARK.match(text, end) and kind != "restates":
+    if BACKGROUND.search(text, 0, start):
+        aside = "background"
+    elif _FRONTED_CLAUSE.match(text) and start < text.find(","):
+        aside = (
+            "background (a fronted 'after ...' clause)"  # "After Trump called off the summit, Kallas said"
+        )
+    elif CLOSED_ANSWER.match(text[start:]) or (QUESTION.search(window) and CLOSED_ANSWER.match(text[end:])):
+        negations.append("answer: no")  # 'Could the EU ever recognise Crimea? Kallas: "No. Never."'
+    elif _QUESTION_MARK.match(text, end) and kind != "restates":
         aside = "asked as a question"  # "EU to ease sanctions?" asserts nothing
     elif QUESTION.search(window):
         answer = OPEN_ANSWER.search(text, end)
@@ -166,6 +176,9 @@ def _clause_has_subject(text: str) -> bool:
 
 
 _QUESTION_MARK = re.compile(r"[^.!?;:]*\?")  # the cue's sentence (or clause) ends with a question mark
+_FRONTED_CLAUSE = re.compile(
+    r"^(?:after|following|before|since|when|as|once|while)\s+(?:[\w'-]+\s+){0,3}?(?:\w+ed|had|was|were|has)\b"
+)
 _NO_LONGER = re.compile(r"(?<![\w-])(?:former|ex-|ex |then-|one-time)")
 _FORMER = re.compile(r"(?:former|ex-|then-|one-time)\s*(?:[\w'-]+\s+){0,2}$")
 
