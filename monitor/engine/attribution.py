@@ -321,9 +321,8 @@ class SentenceReader:
             head = _SUBORDINATOR.sub("", self.text[brk.end() : start].lstrip())
             m = self.actors.match(head)
             if not m and _ARTICLE.match(head):
-                near = " ".join(
-                    head.split()[:4]
-                )  # "a senior EU official", not "a meeting with Washington's envoy"
+                # "a senior EU official", not "a meeting with Washington's envoy"
+                near = " ".join(head.split()[:3])
                 m = self.actors.search(near)
             if not m or TRANSPARENT.fullmatch(m.group(0)) or PRONOUNS.fullmatch(m.group(0)):
                 continue
