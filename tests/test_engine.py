@@ -172,3 +172,66 @@ def test_second_stage_sees_and_may_change_every_verdict(shipped_engine: Engine) 
         CRIMEA
     ]
     assert v.label == "none" and CRIMEA in seen
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        # a denial governs its clause
+        (
+            "A State Department spokesman denied reports that Washington would recognise Crimea as Russian.",
+            "hold",
+        ),
+        # a question is not a position, unless the answer opens the door
+        (
+            "Asked whether Washington might recognise Crimea as Russian, the spokesman declined to comment.",
+            "none",
+        ),
+        (
+            "Asked whether Washington might recognise Crimea as Russian, a US official said it could not be excluded.",
+            "shift",
+        ),
+        # former officials and Congress do not speak for the administration
+        ("Former secretary of state Mike Pompeo said the US should recognise Crimea as Russian.", "none"),
+        ("Senators said the US should recognise Crimea as Russian.", "none"),
+        # somebody the engine does not know is still somebody else
+        (
+            "Historian Anne Wells argues that Washington will recognise Crimea as Russian within a year.",
+            "none",
+        ),
+    ],
+)
+def test_denials_questions_and_who_speaks(shipped_engine: Engine, text: str, label: str) -> None:
+    assert verdict(shipped_engine, US_CRIMEA, text).label == label
+
+
+def test_a_quote_belongs_to_whoever_is_named_after_it(shipped_engine: Engine) -> None:
+    text = '"Europe may one day have to accept Crimea as Russian," the EU\'s top diplomat said.'
+    assert verdict(shipped_engine, CRIMEA, text).label == "shift"
+    text = '"Europe may one day have to accept Crimea as Russian," Hungary\'s foreign minister said.'
+    assert verdict(shipped_engine, CRIMEA, text).label == "none"
+
+
+def test_no_change_in_position_restates_next_to_a_cue(shipped_engine: Engine) -> None:
+    text = "Kallas said there was no change in the bloc's position. Crimea is Ukraine, she added."
+    assert verdict(shipped_engine, CRIMEA, text).label == "hold"
+
+
+def test_a_request_to_another_actor_is_not_the_holders_own_act(shipped_engine: Engine) -> None:
+    # The Commission asks Washington to lift *its* measures: not the EU easing its own sanctions.
+    text = "The Commission urged Washington to lift its tariffs on Russian fertiliser."
+    assert verdict(shipped_engine, SANCTIONS, text).label == "none"
+
+
+def test_sanctions_on_other_targets_are_off_topic(shipped_engine: Engine) -> None:
+    assert (
+        verdict(shipped_engine, SANCTIONS, "EU foreign ministers agreed to lift sanctions on Syria.").label
+        == "none"
+    )
+    text = "EU foreign ministers agreed to lift sanctions on Russian banks."
+    assert verdict(shipped_engine, SANCTIONS, text).label == "shift"
+
+
+def test_a_fronted_background_clause_is_not_a_position(shipped_engine: Engine) -> None:
+    text = "After the Council recognised Crimea as Russian in a draft, Kallas said the draft was withdrawn."
+    assert verdict(shipped_engine, CRIMEA, text).label == "none"
