@@ -48,6 +48,7 @@ def test_curly_quotes_and_dashes_are_straightened() -> None:
         ("(a|b", "unclosed '('"),
         ("? x", "'?' must follow"),
         ("...", "at least one word"),
+        ("honou?r*", "makes the whole word or group before it optional"),
     ],
 )
 def test_bad_cues_say_why(pattern: str, message: str) -> None:
