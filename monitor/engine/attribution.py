@@ -105,6 +105,7 @@ def _title_case(text: str) -> bool:
 
 
 _FRONTED = re.compile(r"^(?:under|with|after|following|in|having|despite|amid|as part of|through)\b")
+_ACCORDING_LEAD = re.compile(r"^(?:according to|in the words of|citing)\s[^,]{1,60},\s*")
 _VIEW_LEAD = re.compile(r"^(?:for|in the view of|in the eyes of|to) ([^,]{2,40}?)(?:'s view)?,\s")
 _TITLE_BEFORE = re.compile(r"(?:former|ex-|then-|one-time)\s*(?:[\w'-]+\s+){0,2}$")
 _ASKED_LEAD = re.compile(r"^(?:when |after being )?asked (?:whether|if|about|how|why)\b[^,]*,\s*")
@@ -220,7 +221,11 @@ class SentenceReader:
             return Speaker(wish.group(1), "wish")
         title = self._title_speaker()
         if title.known and start > len(title.phrase):
-            return title
+            head = _TITLE_SPEAKER.match(
+                self.text
+            )  # "Brussels: ..., after Kremlin links X to relief" -> Kremlin
+            clause = self._clause_subject(head.end() if head else start, start)
+            return clause if clause.known else title
         if self.text[:1] in "\"'" and start < _closing_quote(
             self.text
         ):  # '"...," Kallas said': the words after it
@@ -232,6 +237,9 @@ class SentenceReader:
             return Speaker(self.previous.phrase, "quote-continues", pronoun=True)  # '"Crimea is Ukraine."'
         before = [v for v in self.verbs if v.end() <= start]
         lo = before[-1].end() if before else 0
+        framed = _ACCORDING_LEAD.match(self.text) or _VIEW_LEAD.match(self.text)
+        if framed and framed.end() <= start:
+            lo = max(lo, framed.end())  # "According to Kallas, Moscow's truce was PR": Moscow is talked about
         clause = self._clause_subject(lo, start)
         if clause.known:
             return clause
@@ -388,8 +396,11 @@ class SentenceReader:
 
     def _subject(self, start: int, end: int | None = None) -> Speaker:
         end = start if end is None else end
-        seg = 0
-        for brk in STRONG_BREAK.finditer(self.text, 0, start):
+        lead = _LEAD_IN.match(self.text)
+        seg = (
+            lead.end() if lead and lead.end() <= start else 0
+        )  # "At the G7 summit in Kananaskis, von der Leyen ..."
+        for brk in STRONG_BREAK.finditer(self.text, seg, start):
             if not _VERB_FIRST.match(self.text, brk.end()):  # ", and urged ...": the same subject goes on
                 seg = brk.end()
         name = _NAME_START.match(self.original, seg) if not _title_case(self.original) else None

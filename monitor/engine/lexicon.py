@@ -443,7 +443,10 @@ NEGATORS = words_re(
     r"reject(?:s|ed|ing)?",
     r"rul(?:e|es|ed|ing) out",
     r"warn(?:s|ed|ing)? against",
-    r"against",
+    r"(?:argued|argues|voted|votes|spoke|speaks|campaigned|came out|comes out|is|are|was|were) against",
+    r"omit(?:s|ted|ting)?",
+    r"drop(?:s|ped|ping)? (?:the |its |their )?(?:\w+ )?(?:line|pledge|reference|language|wording|commitment)",
+    r"than (?:on|to|by|with)",
     r"oppos(?:e|es|ed|ing)",
     r"den(?:y|ies|ied)",
     r"dismiss(?:es|ed)?",
@@ -504,7 +507,7 @@ POST_NEGATORS = re.compile(
     + _EVALUATIVE
     + r"|\s+[\"']?(?:not on the (?:agenda|cards|table)|off the table|out of the question|not an option)"  # headline style
     + r"|[^.;:,]{0,40}?(?<![\w-])(?:would|will|could|might)\s+(?:betray|undermine|damage|poison|teach|embolden|"
-    + r"encourage aggression|reward (?:aggression|russia|moscow|putin)|invite|set a (?:dangerous )?precedent|"
+    + r"encourage aggression|reward (?:aggression|russia|moscow|putin|the aggressor)|invite|set a (?:dangerous )?precedent|"
     + r"send the wrong (?:signal|message)))"
 )
 # "denied reports that ...", "dismissed speculation that ...": everything after it in the sentence is denied.
@@ -588,7 +591,8 @@ CLOSED_ANSWER = re.compile(
 )
 # Background, not a position: "Years before he became secretary of state, Rubio ...", "Back in 2014, ..."
 BACKGROUND = re.compile(
-    r"(?<![\w-])(?:(?:years|months) before (?:he|she|they|it) (?:became|took office|was)|as a senator|back in (?:19|20)\d\d)"
+    r"(?<![\w-])(?:(?:years|months) before (?:he|she|they|it) (?:became|took office|was)|as a senator|back in (?:19|20)\d\d|"
+    r"(?:weeks|days|months|years) (?:before|after) (?:his|her|their|the) )"
 )
 # "X urged Y to ...": what follows is asked of Y. For a stance about the holder's own acts it is not the holder's act.
 REQUEST = re.compile(
