@@ -80,6 +80,8 @@ def read_cue(
     said_not: list[str] = []  # "declined to say", "did not say": the saying itself is negated
     for verb in SPEECH_VERBS.finditer(text, lo, start):
         said_not = [m.group(0) for m in SAID_NOT.finditer(text, max(lo, verb.start() - 25), verb.start())]
+        if text.startswith(" against", verb.end()):
+            said_not.append(f"{verb.group(0)} against")  # "warned against recognising ..."
         lo = max(lo, verb.end())
     for brk in CLAUSE_BREAK.finditer(text, lo, start):
         if not re.fullmatch(r",\s", brk.group(0)) or _clause_has_subject(text[brk.end() : start]):
