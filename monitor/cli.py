@@ -1,7 +1,7 @@
 """The ``stance-monitor`` command line. Reads files and the environment (through ``config``); prints.
 
 Commands: ``run`` (the daemon, or ``--once``), ``check`` (dry run over a feed), ``rules check|test``,
-``explain``, ``eval``, ``check-config``, ``feeds``, ``alerts``, ``render``. Exit status: 0 fine, 1 a check
+``explain``, ``eval``, ``check-config``, ``feeds``, ``alerts [show|retry]``, ``silence``, ``render``. Exit status: 0 fine, 1 a check
 failed (a rule example, a feed), 2 invalid configuration, rules or templates.
 """
 
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from monitor import __version__, cli_alerts, cli_feeds
+from monitor import __version__, cli_alerts, cli_feeds, cli_silence
 from monitor.config import DEFAULT_CONFIG, DEFAULT_USER_AGENT, load_config
 from monitor.engine import Engine, Stance, load_rules
 from monitor.errors import MonitorError, ProblemsError
@@ -35,7 +35,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         datefmt="%Y-%m-%d %H:%M:%S",
         stream=sys.stderr,
     )
-    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.getLogger().level))  # no per-tick lines
+    logging.getLogger("apscheduler").setLevel(
+        max(logging.WARNING, logging.getLogger().level)
+    )  # no per-tick lines
     logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger().level))
     if not hasattr(args, "func"):
         parser.print_help()
@@ -81,7 +83,9 @@ def _parser() -> argparse.ArgumentParser:
         "--rules", type=Path, help="rules folder (default: from the configuration, else rules/)"
     )
     check.add_argument("--seeds", type=Path, help="seeds folder (default: beside the rules folder)")
-    check.add_argument("--routed", action="store_true", help="only the stances whose topic words the item has")
+    check.add_argument(
+        "--routed", action="store_true", help="only the stances whose topic words the item has"
+    )
     check.add_argument("--config", type=Path, help="take rules and seeds from this configuration")
     check.set_defaults(func=cmd_check)
 
@@ -120,6 +124,7 @@ def _parser() -> argparse.ArgumentParser:
 
     cli_feeds.register(sub, config_arg)
     cli_alerts.register(sub, config_arg)
+    cli_silence.register(sub, config_arg)
     return p
 
 
@@ -294,7 +299,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     stances = load_rules(
         Path(config.rules), Path(config.seeds), channel_names={c.name for c in config.channels}
     )
-    Renderer(Path(config.templates)).self_check()
+    Renderer(Path(config.templates), digests=any(c.digest for c in config.channels)).self_check()
     print(
         f"{args.config}: OK ({len(config.feeds)} feeds, {len(config.channels)} channels, {len(stances)} rules; templates render)"
     )

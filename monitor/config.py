@@ -10,10 +10,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from monitor.durations import parse_duration
 from monitor.errors import ConfigError, Problem
+from monitor.schedule import check_schedule
 from monitor.yamlsrc import SourceMap, env_from_os, expand_env, load_yaml, validate
 
 DEFAULT_CONFIG = Path("monitor.yaml")
@@ -24,6 +25,7 @@ DEFAULT_USER_AGENT = "stance-monitor/0.1 (+https://github.com/stance-monitor/sta
 Seconds = Annotated[
     float, BeforeValidator(lambda v: parse_duration(v) if isinstance(v, str | int | float) else v)
 ]
+Schedule = Annotated[str, AfterValidator(check_schedule)]  # a digest: "1h" or a cron expression (UTC)
 
 
 class Strict(BaseModel):
@@ -35,6 +37,7 @@ class FeedConfig(Strict):
     name: str | None = None
     interval: Seconds | None = None
     voice: str | None = None  # the holder whose own channel this feed is (e.g. "EU" for the EEAS press feed)
+    full_text: bool = False  # fetch each new item's linked article and judge its main text too
 
     @property
     def label(self) -> str:
@@ -44,12 +47,14 @@ class FeedConfig(Strict):
 class ConsoleChannelConfig(Strict):
     name: str
     type: Literal["console"]
+    digest: Schedule | None = None
 
 
 class FileChannelConfig(Strict):
     name: str
     type: Literal["file"]
     path: str = "var/alerts.jsonl"
+    digest: Schedule | None = None
 
 
 class WebhookChannelConfig(Strict):
@@ -58,6 +63,9 @@ class WebhookChannelConfig(Strict):
     url: str
     timeout: Seconds = 10.0
     headers: dict[str, str] = Field(default_factory=dict)
+    secret: str | None = Field(default=None, min_length=16)  # signs each request (X-Stance-Signature-256)
+    format: Literal["json", "slack"] = "json"
+    digest: Schedule | None = None
 
     @field_validator("url")
     @classmethod
@@ -79,6 +87,7 @@ class EmailChannelConfig(Strict):
     starttls: bool = False
     ssl: bool = False
     timeout: Seconds = 30.0
+    digest: Schedule | None = None
 
     @field_validator("to", mode="before")
     @classmethod
@@ -92,6 +101,31 @@ ChannelConfig = Annotated[
 ]
 
 
+class PollingConfig(Strict):
+    """``polling:``: limits, politeness and feed health. Defaults suit hundreds of feeds on a small machine."""
+
+    per_host: int = Field(default=2, ge=1, le=64)  # feeds of one host fetched at the same time
+    timeout: Seconds = 20.0  # each network operation (connect, each read)
+    total_timeout: Seconds | None = None  # a whole fetch, first byte to last; default 3 × timeout
+    max_bytes: int = Field(default=10_000_000, ge=1000)  # a response body, after decompression
+    retry_base: Seconds = 60.0  # first retry of a failing feed (never later than its interval)
+    retry_max: Seconds = 6 * 3600.0  # backoff cap (never below the feed's interval)
+    jitter: float = Field(default=0.2, ge=0.0, le=1.0)  # retries spread by ± this fraction
+    max_interval: Seconds = 86400.0  # cap on what Cache-Control, Expires, <ttl> and Retry-After may ask
+    source_down_after: Seconds = 6 * 3600.0  # failing this long raises a "source down" notice
+    parse_processes: int | None = Field(default=None, ge=0, le=64)  # None: one per core when many feeds
+
+
+class AlertsConfig(Strict):
+    """``alerts:``: what becomes a message, and what happens when one cannot be delivered."""
+
+    fallback: str | None = None  # a channel told when a delivery goes dead (gives up)
+    cooldown: Seconds = 6 * 3600.0  # one alert per stance per cooldown, unless the grade rises
+    story_window: Seconds = 48 * 3600.0  # a shift this close to an alert's may be the same story
+    story_similarity: float = Field(default=0.5, ge=0.0, le=1.0)  # token-set Jaccard of evidence sentences
+    max_age: Seconds = 24 * 3600.0  # a failing delivery is retried this long, then dead
+
+
 class Config(Strict):
     database: str = DEFAULT_DATABASE
     rules: str = "rules"
@@ -102,6 +136,8 @@ class Config(Strict):
     user_agent: str = DEFAULT_USER_AGENT
     feeds: list[FeedConfig] = Field(default_factory=list)
     channels: list[ChannelConfig] = Field(default_factory=list)
+    polling: PollingConfig = Field(default_factory=PollingConfig)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
 
     def feed_interval(self, feed: FeedConfig) -> float:
         return feed.interval if feed.interval is not None else self.interval
@@ -180,6 +216,9 @@ def load_config(path: Path = DEFAULT_CONFIG, env: Mapping[str, str] | None = Non
     raw = expand_env(raw, smap, problems, env if env is not None else env_from_os())
     config = validate(Config, _resolve_paths(raw, path.resolve().parent), smap, problems)
     _check_names(raw, smap, problems)
+    fallback = config.alerts.fallback if config is not None else None
+    if config is not None and fallback is not None and fallback not in {c.name for c in config.channels}:
+        problems.append(smap.problem(("alerts", "fallback"), f"no channel named {fallback!r}"))
     if problems or config is None:
         raise ConfigError(problems)
     return config
@@ -191,6 +230,8 @@ def redact(text: str, config: Config) -> str:
         if isinstance(ch, EmailChannelConfig) and ch.password:
             text = text.replace(ch.password, "***")
         if isinstance(ch, WebhookChannelConfig):
+            if ch.secret:
+                text = text.replace(ch.secret, "***")
             for value in ch.headers.values():
                 if len(value) >= 4:
                     text = text.replace(value, "***")

@@ -36,6 +36,7 @@ class ParsedFeed:
     title: str
     items: tuple[FeedItem, ...]
     warning: str | None = None  # feedparser's bozo message when it still yielded entries
+    ttl: float | None = None  # seconds from RSS <ttl> (minutes in the document): poll no more often
 
 
 @dataclass(frozen=True)

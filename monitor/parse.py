@@ -37,6 +37,7 @@ TRACKING_PARAMS = frozenset(
      "_hsenc", "_hsmi", "mkt_tok", "ref_src", "oly_anon_id", "oly_enc_id", "vero_id", "wt_mc", "wt.mc_id"}
 )  # fmt: skip
 FEED_TYPES = ("application/rss+xml", "application/atom+xml")
+MAX_TTL_MINUTES = 366 * 24 * 60
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -76,8 +77,17 @@ def parse_feed(
         item = _to_item(entry, feed_url, now, feed_name, voice)
         if item is not None and item.key not in items:  # first of duplicate GUIDs wins
             items[item.key] = item
-    title = _one_line(_field_text(result.get("feed") or {}, "title"))
-    return ParsedFeed(title=title, items=tuple(items.values()), warning=warning)
+    channel = result.get("feed") or {}
+    title = _one_line(_field_text(channel, "title"))
+    return ParsedFeed(title=title, items=tuple(items.values()), warning=warning, ttl=_ttl(channel))
+
+
+def _ttl(channel: Mapping[str, Any]) -> float | None:
+    """RSS ``<ttl>`` (minutes) as seconds; None when absent, not a number, zero or over a year."""
+    value = str(_raw(channel, "ttl") or "").strip()
+    if not value.isdigit() or not 0 < int(value) <= MAX_TTL_MINUTES:
+        return None
+    return int(value) * 60.0
 
 
 def _to_item(
@@ -260,14 +270,19 @@ class _FeedLinks(HTMLParser):
             self.hrefs.append(attr["href"].strip())
 
 
-def _advertised_feed(body: bytes, feed_url: str) -> str | None:
+def discover_feeds(body: bytes, page_url: str) -> list[str]:
+    """The feeds an HTML page advertises (``<link rel="alternate" type="application/rss+xml">`` and Atom),
+    in page order, made absolute against ``page_url`` when it is http(s)."""
     finder = _FeedLinks()
     finder.feed(body.decode("utf-8", "replace"))
     finder.close()
-    if not finder.hrefs:
-        return None
-    href = finder.hrefs[0]
-    return redact_url(urljoin(feed_url, href)) if feed_url.startswith(("http://", "https://")) else href
+    web = page_url.startswith(("http://", "https://"))
+    return list(dict.fromkeys(urljoin(page_url, href) if web else href for href in finder.hrefs))
+
+
+def _advertised_feed(body: bytes, feed_url: str) -> str | None:
+    found = discover_feeds(body, feed_url)
+    return redact_url(found[0]) if found else None
 
 
 # --- HTML to plain text -------------------------------------------------------------------------------

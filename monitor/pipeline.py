@@ -12,26 +12,27 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
+from monitor import feedhealth, fulltext, stories
 from monitor.alerts import build_alert
-from monitor.backoff import compute_backoff
 from monitor.channels import Channel
 from monitor.config import Config, FeedConfig
+from monitor.decide import Action
 from monitor.durations import format_duration
 from monitor.engine import Engine
 from monitor.errors import FetchError, ParseError
-from monitor.fetch import Fetcher, HTTPStatusFetchError
-from monitor.parse import parse_feed
+from monitor.fetch import Fetcher
+from monitor.parsepool import parse_body
+from monitor.politeness import next_interval
 from monitor.render import Renderer
 from monitor.store import FeedState, Store, StoredItem
 
 log = logging.getLogger("monitor")
-
-FEED_RETRY_BASE = 60.0  # first retry of a failing feed after about a minute
-FEED_RETRY_MAX = 6 * 3600.0
 
 
 def utc_now() -> datetime:
@@ -50,12 +51,13 @@ class Runtime:
     channels: dict[str, Channel]
     clock: Callable[[], datetime] = utc_now
     stop: threading.Event = field(default_factory=threading.Event)
+    parse_pool: Executor | None = None  # processes parsing feed bodies (``parsepool``); None: in the thread
+    _feeds: dict[str, FeedConfig] = field(default_factory=dict, init=False, repr=False)
 
     def feed_config(self, url: str) -> FeedConfig | None:
-        for feed in self.config.feeds:
-            if feed.url == url:
-                return feed
-        return None
+        if len(self._feeds) != len(self.config.feeds):  # built on first use (a dict: a thousand feeds)
+            self._feeds = {feed.url: feed for feed in self.config.feeds}
+        return self._feeds.get(url)
 
 
 @dataclass(frozen=True)
@@ -67,20 +69,33 @@ class PollResult:
     alerts: int = 0
     error: str | None = None
     not_modified: bool = False
+    gone: bool = False  # 410 Gone: the feed is disabled
+    seconds: float = 0.0  # how long the poll took
 
 
 def poll_feed(rt: Runtime, state: FeedState) -> PollResult:
-    """Fetch, parse and store one feed, then judge its unjudged items. Never raises for feed problems."""
+    """Fetch, parse and store one feed, then judge its unjudged items. Never raises for feed problems.
+
+    The feed is fetched where it now lives (``current_url`` after a 301/308; a new permanent redirect is
+    recorded). A 304 costs no parse. After an answer the next poll waits the feed's interval or what the
+    server (Cache-Control, Expires) or the feed (``<ttl>``) asks, whichever is longer; a failure is
+    handled by ``feedhealth`` (backoff, Retry-After, 410 Gone, "source down" notices), and the first
+    answer after a notified outage raises "source back".
+    """
+    started = time.monotonic()
     now = rt.clock()
     feed_cfg = rt.feed_config(state.url)
     label = state.name or state.url
     interval = rt.config.feed_interval(feed_cfg) if feed_cfg else state.interval_s
     try:
-        result = rt.fetcher.fetch(state.url, etag=state.etag, last_modified=state.last_modified)
+        result = rt.fetcher.fetch(state.fetch_url, etag=state.etag, last_modified=state.last_modified)
+        if result.permanent_redirect:
+            feedhealth.record_moved(rt.store, state, label, result.permanent_redirect)
         parsed = None
         if not result.not_modified:
             assert result.body is not None
-            parsed = parse_feed(
+            parsed = parse_body(
+                rt.parse_pool,
                 result.body,
                 result.headers,
                 state.url,
@@ -89,26 +104,15 @@ def poll_feed(rt: Runtime, state: FeedState) -> PollResult:
                 voice=feed_cfg.voice if feed_cfg else None,
             )
     except (FetchError, ParseError) as exc:
-        failures = state.consecutive_failures + 1
-        delay = compute_backoff(
-            failures, base=min(FEED_RETRY_BASE, interval), maximum=max(FEED_RETRY_MAX, interval)
+        polling = rt.config.polling
+        gone = feedhealth.record_failure(
+            rt.store, list(rt.channels), state, label, exc, now=now, interval=interval, polling=polling
         )
-        if isinstance(exc, HTTPStatusFetchError) and exc.retry_after:
-            delay = max(delay, exc.retry_after)
-        next_at = now + timedelta(seconds=delay)
-        status = exc.status if isinstance(exc, HTTPStatusFetchError) else None
-        rt.store.record_fetch_failure(
-            state.url, now=now, error=exc.reason, next_poll_at=next_at, status=status
-        )
-        log.warning(
-            "feed %s: %s; next try in %s at %s",
-            label,
-            exc.reason,
-            format_duration(delay),
-            next_at.strftime("%H:%M:%S UTC"),
-        )
-        return PollResult(label, ok=False, error=exc.reason)
-    next_at = now + timedelta(seconds=interval)
+        return PollResult(label, ok=False, error=exc.reason, gone=gone, seconds=time.monotonic() - started)
+    ttl = parsed.ttl if parsed is not None else state.ttl_s
+    delay = next_interval(interval, result.headers, ttl, now, rt.config.polling.max_interval)
+    next_at = now + timedelta(seconds=delay)
+    feedhealth.record_recovery(rt.store, list(rt.channels), state, label, now=now)
     if parsed is None:
         rt.store.record_fetch_success(
             state.url,
@@ -118,12 +122,19 @@ def poll_feed(rt: Runtime, state: FeedState) -> PollResult:
             last_modified=result.last_modified,
             next_poll_at=next_at,
         )
-        log.info("feed %s: not modified", label)
-        return PollResult(label, ok=True, not_modified=True)
+        log.info("feed %s: not modified; next poll in %s", label, format_duration(delay))
+        return PollResult(label, ok=True, not_modified=True, seconds=time.monotonic() - started)
+    warnings = []
     if parsed.warning:
         log.info("feed %s: malformed but usable (%s)", label, parsed.warning)
+        warnings.append(f"malformed but usable: {parsed.warning}")
     rt.store.add_items(state.url, parsed.items, now)
-    judged, alerts = judge_pending(rt, state.url, label)
+    outcome = judge_pending(rt, state.url, label)
+    if outcome.text_failures:
+        warnings.append(
+            f"full text: {outcome.text_failures} article(s) judged on the feed's text only"
+            f" (last reason: {outcome.last_text_error})"
+        )
     rt.store.record_fetch_success(
         state.url,
         now=now,
@@ -131,37 +142,118 @@ def poll_feed(rt: Runtime, state: FeedState) -> PollResult:
         etag=result.etag,
         last_modified=result.last_modified,
         next_poll_at=next_at,
+        ttl_s=parsed.ttl,
+        warning="; ".join(warnings) or None,
     )
-    log.info("feed %s: %d items, %d new or changed, %d alerts", label, len(parsed.items), judged, alerts)
-    return PollResult(label, ok=True, items=len(parsed.items), new=judged, alerts=alerts)
+    log.info(
+        "feed %s: %d items, %d new or changed, %d alerts",
+        label,
+        len(parsed.items),
+        outcome.judged,
+        outcome.alerts,
+    )
+    return PollResult(
+        label,
+        ok=True,
+        items=len(parsed.items),
+        new=outcome.judged,
+        alerts=outcome.alerts,
+        seconds=time.monotonic() - started,
+    )
 
 
-def judge_pending(rt: Runtime, feed_url: str, label: str) -> tuple[int, int]:
-    """Judge every stored item of the feed not yet judged at its current revision; store the alerts."""
+@dataclass(frozen=True)
+class Judged:
+    """What ``judge_pending`` did: items judged, alerts stored, articles that could not be had."""
+
+    judged: int = 0
+    alerts: int = 0
+    text_failures: int = 0
+    last_text_error: str | None = None
+
+
+def judge_pending(rt: Runtime, feed_url: str, label: str) -> Judged:
+    """Judge every stored item of the feed not yet judged at its current revision; store the alerts.
+
+    Items of a ``full_text`` feed are judged with their linked article's text (see ``with_full_text``).
+    Judged items are marked in one transaction at the end (or when stopping): a crash before that means
+    they are judged again, which the alert id makes harmless.
+    """
     feed_cfg = rt.feed_config(feed_url)
-    judged = alerts = 0
-    for stored in rt.store.pending_items(feed_url):
-        if rt.stop.is_set():
-            log.info("feed %s: stopping; %s left for the next run", label, "the remaining items")
-            break
-        alerts += judge_item(rt, stored, label, feed_cfg.voice if feed_cfg else None)
-        rt.store.mark_judged(stored.id, stored.revision)
-        judged += 1
-    return judged, alerts
+    voice = feed_cfg.voice if feed_cfg else None
+    full_text = bool(feed_cfg and feed_cfg.full_text)
+    done: list[tuple[int, int]] = []
+    alerts = failures = 0
+    last_error: str | None = None
+    try:
+        for stored in rt.store.pending_items(feed_url):
+            if rt.stop.is_set():
+                log.info("feed %s: stopping; %s left for the next run", label, "the remaining items")
+                break
+            if full_text:
+                stored = with_full_text(rt, stored, label)
+                if stored.full_text_error:
+                    failures, last_error = failures + 1, stored.full_text_error
+            alerts += judge_item(rt, stored, label, voice)
+            done.append((stored.id, stored.revision))
+    finally:
+        rt.store.mark_judged_many(done)
+    return Judged(len(done), alerts, failures, last_error)
+
+
+def with_full_text(rt: Runtime, stored: StoredItem, label: str) -> StoredItem:
+    """The item with its linked article's main text after the feed's text, to be judged together.
+
+    The article is fetched once per item revision with the feed fetcher (same limits) and kept in the
+    store; when it cannot be had, the reason is stored and logged and the item keeps the feed's text.
+    """
+    if stored.full_text_revision < stored.revision:
+        text, error = _article_text(rt.fetcher, stored.item.link)
+        rt.store.set_full_text(stored.id, stored.revision, text=text, error=error)
+        stored = replace(stored, full_text=text, full_text_error=error, full_text_revision=stored.revision)
+        if error:
+            log.info(
+                "feed %s: full text of %r unavailable (%s); judged on the feed's text",
+                label,
+                stored.item.title[:80],
+                error,
+            )
+    if not stored.full_text:
+        return stored
+    text = f"{stored.item.text}\n\n{stored.full_text}" if stored.item.text else stored.full_text
+    return replace(stored, item=replace(stored.item, text=text))
+
+
+def _article_text(fetcher: Fetcher, link: str) -> tuple[str | None, str | None]:
+    """(text, None) or (None, why not)."""
+    if not link.startswith(("http://", "https://")):
+        return None, "the item has no http(s) link"
+    if not fulltext.available():
+        return None, fulltext.MISSING_EXTRA
+    try:
+        page = fetcher.fetch(link)
+        return fulltext.extract_article(page.body or b"", page.headers, link), None
+    except (FetchError, ParseError) as exc:
+        return None, exc.reason
 
 
 def judge_item(rt: Runtime, stored: StoredItem, label: str, voice: str | None) -> int:
-    """Compare one item with every stance; store an alert (with its outbox rows) for each shift."""
+    """Compare one item with every stance; decide and record each shift (``stories``): return alerts raised.
+
+    A shift becomes a new alert (with its outbox rows), another source of an alert's story, or a record
+    suppressed by a cooldown or a silence (``monitor.decide``).
+    """
     item = replace(stored.item, feed_name=label, voice=voice)
     raised = 0
     for verdict in rt.engine.judge(item):
         if verdict.label != "shift":
             continue
         stance = rt.engine.stance(verdict.stance_id)
-        alert = build_alert(item, stance, verdict, rt.clock())
-        rendered = rt.renderer.render(alert)
+        now = rt.clock()
+        alert = build_alert(item, stance, verdict, now)
         channels = list(stance.channels) or list(rt.channels)
-        if rt.store.add_alert(rendered, stored.id, channels, rt.clock()):
-            raised += 1
-            log.info("alert %s: %s shift (%s) in %r", alert.alert_id, stance.id, alert.grade, item.title[:80])
+        decision = stories.record_shift(
+            rt.store, rt.renderer, rt.config, alert, item_id=stored.id, channels=channels, now=now
+        )
+        raised += decision.action is Action.RAISE
     return raised

@@ -1,179 +1,84 @@
-"""Render an ``Alert`` into a subject, a text body, an HTML body and a webhook payload. Pure after loading.
+"""Render an alert (or a digest of alerts) into a subject, a text body, an HTML body and a payload. Pure after loading.
 
-The only I/O is reading the template files when a ``Renderer`` is built; ``render`` works on values.
+The only I/O is reading the template files when a ``Renderer`` is built; rendering works on values.
 Templates live in one folder (``templates/`` by default)::
 
-    subject.txt.j2     one line; cleaned afterwards (no CR/LF or control characters, at most 200 chars)
-    alert.txt.j2       the plain-text body (console, email text part)
-    alert.html.j2      the HTML email body (autoescaped)
-    webhook.json.j2    the JSON webhook/file payload; must render to a JSON object
+    subject.txt.j2         one line; cleaned afterwards (no CR/LF or control characters, at most 200 chars)
+    alert.txt.j2           the plain-text body (console, email text part)
+    alert.html.j2          the HTML email body (autoescaped)
+    webhook.json.j2        the JSON webhook/file payload; must render to a JSON object
+    digest_subject.txt.j2  digest channels only: the digest's subject line
+    digest.txt.j2          digest channels only: the digest's text body
+    digest.html.j2         digest channels only: the digest's HTML body
+
+A digest's payload is not a template: it is ``{"version": 1, "type": "digest", "count": N, "alerts":
+[each alert's own payload]}``, so a receiver parses digests with the code it has for single alerts.
 
 Templates run in Jinja2's immutable sandbox (rule authors may write them), with ``StrictUndefined``
 (a misspelt variable is an error, not an empty string). Autoescaping is on for ``*.html.j2`` only.
-
-The context every template sees is ``alert_context(alert)``: plain strings, numbers and dicts::
-
-    alert_id, stance_id, holder, proposition, severity
-    baseline          the baseline as written in the rule: "supports" or "opposes" (the proposition)
-    baseline_text     a verb phrase for after the holder ("opposes this")
-    grade             hedge | partial | reversal;  grade_text: what that grade means, in words
-    score             0.0-1.0;  confidence: the score as a percentage ("82%")
-    reason            why the engine called it a shift
-    created_at        ISO 8601;  created_at_text: "2 May 2025, 09:41 UTC"
-    item              {title, link, published (ISO or None), published_text, feed}
-    evidence          {sentence, speaker}            the new sentence that shows the shift
-    baseline_evidence {quote, seed, source, date}    the baseline quote and where it comes from
-
-Feed content is hostile: every string is stripped of control and bidi-override characters, collapsed onto
-one line and length-limited. Filters: ``safe_url`` (the URL if http/https, else "") and
-``oneline(limit)``; ``tojson`` is Jinja's own and always yields valid JSON.
+The context is documented in ``monitor.render_context``. Filters: ``safe_url`` (the URL if http/https,
+else "") and ``oneline(limit)``; ``tojson`` is Jinja's own and always yields valid JSON.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-import re
 import traceback
-from dataclasses import replace
-from datetime import UTC, datetime
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from monitor.decide import GRADE_RANK, Reason, Source, rank
 from monitor.errors import TemplateError
 from monitor.models import Alert, RenderedAlert
+from monitor.render_context import (
+    SUBJECT_LIMIT,
+    alert_context,
+    digest_context,
+    oneline,
+    safe_url,
+    sample_alert,
+    sample_sources,
+)
+
+__all__ = [
+    "DIGEST_TEMPLATE_NAMES",
+    "SUBJECT_LIMIT",
+    "TEMPLATE_NAMES",
+    "DigestEntry",
+    "Renderer",
+    "alert_context",
+    "oneline",
+    "safe_url",
+    "sample_alert",
+]
 
 SUBJECT = "subject.txt.j2"
 TEXT = "alert.txt.j2"
 HTML = "alert.html.j2"
 WEBHOOK = "webhook.json.j2"
+DIGEST_SUBJECT = "digest_subject.txt.j2"
+DIGEST_TEXT = "digest.txt.j2"
+DIGEST_HTML = "digest.html.j2"
 TEMPLATE_NAMES = (SUBJECT, TEXT, HTML, WEBHOOK)
-
-SUBJECT_LIMIT = 200
-SHORT_LIMIT = 200  # names, ids, labels
-TITLE_LIMIT = 300
-LONG_LIMIT = 2000  # sentences, quotes, reasons, URLs
-ELLIPSIS = "…"
-
-# C0/C1 controls (tab and newline become spaces later), and bidi overrides that can disguise text.
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")  # terminal escape sequences (colours, cursor moves)
-_SPACE = re.compile(r"\s+")
-
-GRADE_TEXT = {
-    "hedge": "hedge: softer wording than the baseline, not yet a change of position",
-    "partial": "partial shift: part of the baseline position is given up",
-    "reversal": "reversal: the opposite of the baseline position",
-}
-BASELINE_TEXT = {  # rule files say "supports" or "opposes" (the proposition)
-    "opposes": "opposes this",
-    "supports": "supports this",
-}
+DIGEST_TEMPLATE_NAMES = (DIGEST_SUBJECT, DIGEST_TEXT, DIGEST_HTML)
+DIGEST_STANCE = "digest"  # the stance_id of a digest's header alert (email threads digests together)
 
 
-def oneline(value: object, limit: int = LONG_LIMIT) -> str:
-    """One clean line: no control characters, whitespace collapsed, cut to ``limit`` chars with an ellipsis."""
-    text = _SPACE.sub(" ", _CONTROL.sub("", _ANSI.sub("", str(value)))).strip()
-    if len(text) > limit:
-        text = text[: limit - 1].rstrip() + ELLIPSIS
-    return text
+@dataclass(frozen=True)
+class DigestEntry:
+    """One alert of a digest: as rendered when it was raised, with its story and its decision."""
 
-
-def safe_url(value: object) -> str:
-    """The URL if it is an absolute http(s) URL, else "" (so ``javascript:`` and friends become inert)."""
-    url = oneline(value, LONG_LIMIT)
-    if ELLIPSIS in url or " " in url:
-        return ""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return ""
-    return url if parts.scheme.lower() in ("http", "https") and parts.netloc else ""
-
-
-def _when(moment: datetime | None) -> tuple[str | None, str]:
-    if moment is None:
-        return None, "date unknown"
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    moment = moment.astimezone(UTC)
-    return moment.isoformat(), f"{moment.day} {moment:%B %Y, %H:%M} UTC"
-
-
-def _confidence(score: float) -> str:
-    return f"{score:.0%}" if 0.0 <= score <= 1.0 else f"{score:g}"
-
-
-def alert_context(alert: Alert) -> dict[str, Any]:
-    """The one context object every template sees (documented in this module's docstring)."""
-    published, published_text = _when(alert.item_published)
-    created, created_text = _when(alert.created_at)
-    grade = oneline(alert.grade, SHORT_LIMIT)
-    baseline = oneline(alert.baseline, LONG_LIMIT)
-    return {
-        "alert_id": oneline(alert.alert_id, SHORT_LIMIT),
-        "stance_id": oneline(alert.stance_id, SHORT_LIMIT),
-        "holder": oneline(alert.holder, SHORT_LIMIT),
-        "proposition": oneline(alert.proposition, LONG_LIMIT),
-        "baseline": baseline,
-        "baseline_text": BASELINE_TEXT.get(baseline.lower(), f"holds the baseline '{baseline}'"),
-        "grade": grade,
-        "grade_text": GRADE_TEXT.get(grade.lower(), grade),
-        "score": round(float(alert.score), 3),
-        "confidence": _confidence(float(alert.score)),
-        "reason": oneline(alert.reason, LONG_LIMIT),
-        "severity": oneline(alert.severity, SHORT_LIMIT),
-        "created_at": created,
-        "created_at_text": created_text,
-        "item": {
-            "title": oneline(alert.item_title, TITLE_LIMIT),
-            "link": oneline(alert.item_link, LONG_LIMIT),
-            "published": published,
-            "published_text": published_text,
-            "feed": oneline(alert.feed_name, SHORT_LIMIT),
-        },
-        "evidence": {
-            "sentence": oneline(alert.sentence, LONG_LIMIT),
-            "speaker": oneline(alert.speaker, SHORT_LIMIT),
-        },
-        "baseline_evidence": {
-            "quote": oneline(alert.baseline_quote, LONG_LIMIT),
-            "seed": oneline(alert.seed, SHORT_LIMIT),
-            "source": oneline(alert.seed_source, LONG_LIMIT),
-            "date": oneline(alert.seed_date, SHORT_LIMIT),
-        },
-    }
-
-
-def sample_alert() -> Alert:
-    """A realistic alert on the EU's Crimea stance, for ``render --sample`` and template self-checks."""
-    return Alert(
-        alert_id="3f9c2a7e5b1d4c08",
-        stance_id="eu-crimea-nonrecognition",
-        holder="EU",
-        proposition="Crimea is recognised as Russian territory",
-        baseline="opposes",
-        grade="hedge",
-        score=0.65,
-        reason="a senior EU diplomat (EU, the holder) + 'accepting Russian control of Crimea' "
-        "(hedged support of the proposition, via 'would not rule out')",
-        sentence="A senior EU diplomat said the bloc would not rule out accepting Russian control of Crimea "
-        "as part of a lasting peace settlement.",
-        speaker="a senior EU diplomat",
-        item_title="EU diplomats weigh Crimea options as Ukraine peace talks stall",
-        item_link="https://news.example.org/europe/2025/05/02/eu-crimea-options",
-        item_published=datetime(2025, 5, 2, 9, 30, tzinfo=UTC),
-        feed_name="Example Wire — Europe",
-        baseline_quote="Crimea is Ukraine.",
-        seed="2025-04-21-kallas-afp-interview.md",
-        seed_source="AFP interview with EU foreign policy chief Kaja Kallas, as reported on April 21, 2025",
-        seed_date="2025-04-21",
-        severity="high",
-        created_at=datetime(2025, 5, 2, 9, 41, tzinfo=UTC),
-    )
+    rendered: RenderedAlert
+    sources: tuple[Source, ...] = ()
+    reason: str = Reason.FIRST_SHIFT
+    detail: str = ""
 
 
 def _autoescape(name: str | None) -> bool:
@@ -181,9 +86,13 @@ def _autoescape(name: str | None) -> bool:
 
 
 class Renderer:
-    """Loads and compiles the templates once; renders alerts with them."""
+    """Loads and compiles the templates once; renders alerts and digests with them.
 
-    def __init__(self, templates_dir: Path) -> None:
+    The digest templates are loaded when ``digests`` is true (some channel collects digests), so a
+    templates folder made before digests existed still works for everything else.
+    """
+
+    def __init__(self, templates_dir: Path, *, digests: bool = False) -> None:
         self._dir = Path(templates_dir)
         self._root = self._dir.resolve()
         self._env = ImmutableSandboxedEnvironment(
@@ -196,22 +105,68 @@ class Renderer:
         )
         self._env.filters["safe_url"] = safe_url
         self._env.filters["oneline"] = oneline
-        self._templates = {name: self._load(name) for name in TEMPLATE_NAMES}
+        names = TEMPLATE_NAMES + (DIGEST_TEMPLATE_NAMES if digests else ())
+        self._templates = {name: self._load(name) for name in names}
 
-    def render(self, alert: Alert) -> RenderedAlert:
-        """Render every template for ``alert``; raise TemplateError naming the template file and line."""
-        context = alert_context(alert)
+    @property
+    def digests(self) -> bool:
+        return DIGEST_SUBJECT in self._templates
+
+    def render(
+        self,
+        alert: Alert,
+        sources: Sequence[Source] = (),
+        reason: str = Reason.FIRST_SHIFT,
+        detail: str = "",
+    ) -> RenderedAlert:
+        """Render every template for ``alert`` and its story; raise TemplateError naming the file and line."""
+        context = alert_context(alert, sources, reason, detail)
         subject = oneline(self._render(SUBJECT, context), SUBJECT_LIMIT)
         text = self._render(TEXT, context)
         html = self._render(HTML, context)
         payload = self._json(self._render(WEBHOOK, context))
         return RenderedAlert(alert=alert, subject=subject, text=text, html=html, payload=payload)
 
+    def render_digest(
+        self, entries: Sequence[DigestEntry], now: datetime, channel: str = ""
+    ) -> RenderedAlert:
+        """One message listing every alert of ``entries`` (oldest first), for a digest channel.
+
+        Its ``alert`` is a header: ``alert_id`` ``digest-<hash of the alert ids>`` (so a retried digest has
+        the same Idempotency-Key and Message-ID), ``stance_id`` ``digest``, the highest grade and severity.
+        """
+        if not self.digests:
+            raise TemplateError(f"{self._dir}: digest templates are not loaded (no channel has a digest)")
+        if not entries:
+            raise ValueError("a digest needs at least one alert")
+        ordered = sorted(entries, key=lambda e: (e.rendered.alert.created_at, e.rendered.alert.alert_id))
+        contexts = [alert_context(e.rendered.alert, e.sources, e.reason, e.detail) for e in ordered]
+        context = digest_context(contexts, now)
+        subject = oneline(self._render(DIGEST_SUBJECT, context), SUBJECT_LIMIT)
+        text = self._render(DIGEST_TEXT, context)
+        html = self._render(DIGEST_HTML, context)
+        ids = [e.rendered.alert.alert_id for e in ordered]
+        digest_id = "digest-" + hashlib.sha256("\n".join([channel, *ids]).encode()).hexdigest()[:16]
+        payload: dict[str, Any] = {
+            "version": 1,
+            "type": "digest",
+            "digest_id": digest_id,
+            "count": len(ordered),
+            "created_at": context["created_at"],
+            "alerts": [e.rendered.payload for e in ordered],
+        }
+        header = _digest_header(digest_id, [e.rendered.alert for e in ordered], subject, now)
+        return RenderedAlert(alert=header, subject=subject, text=text, html=html, payload=payload)
+
     def self_check(self) -> None:
-        """Render the sample alert (and a sparse variant: no link, date or speaker) through every template."""
+        """Render the sample alert (with a second source, and a sparse variant), and a digest if loaded."""
         sample = sample_alert()
-        self.render(sample)
-        self.render(replace(sample, item_link="", item_published=None, speaker="", seed_source=""))
+        full = self.render(sample, sample_sources(sample), Reason.FIRST_SHIFT)
+        sparse_alert = replace(sample, item_link="", item_published=None, speaker="", seed_source="")
+        sparse = self.render(sparse_alert, (), Reason.GRADE_ROSE, "hedge -> partial since alert x (2h ago)")
+        if self.digests:
+            entries = [DigestEntry(full, sample_sources(sample)), DigestEntry(sparse, (), Reason.GRADE_ROSE)]
+            self.render_digest(entries, sample.created_at)
 
     def _display(self, name: str) -> str:
         return str(self._dir / name)
@@ -257,3 +212,26 @@ class Renderer:
         if not isinstance(payload, dict):
             raise TemplateError(f"{self._display(WEBHOOK)}: rendered output must be a JSON object")
         return payload
+
+
+_SEVERITY_RANK = {"low": 1, "medium": 2, "high": 3, "critical": 4}
+
+
+def _digest_header(digest_id: str, alerts: Sequence[Alert], subject: str, now: datetime) -> Alert:
+    """The ``Alert`` a digest travels as: channels take its id, date and threading from it."""
+    top = max(alerts, key=lambda a: (rank(a.grade), a.score))
+    severity = max((a.severity for a in alerts), key=lambda s: _SEVERITY_RANK.get(s.lower(), 0))
+    holders = ", ".join(dict.fromkeys(a.holder for a in alerts if a.holder))
+    grade = top.grade if top.grade.lower() in GRADE_RANK else "reversal"
+    return replace(
+        top,
+        alert_id=digest_id,
+        stance_id=DIGEST_STANCE,
+        holder=holders,
+        proposition=f"{len(alerts)} stance shift(s)",
+        grade=grade,
+        score=max(a.score for a in alerts),
+        reason=subject,
+        severity=severity,
+        created_at=now,
+    )

@@ -13,8 +13,9 @@ process per database file. PostgreSQL: plain portable SQLAlchemy (needs a driver
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime
 from typing import Any
 
@@ -22,8 +23,10 @@ from sqlalchemy import Connection, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 
+from monitor.decide import Source
 from monitor.errors import MonitorError
 from monitor.models import Alert, FeedItem, RenderedAlert
+from monitor.store_alerts import AlertOverview, AlertStore, Story
 from monitor.tables import (
     ALERT,
     DELIVERY,
@@ -46,8 +49,18 @@ from monitor.tables import (
     rendered_alert,
     stored_item,
 )
+from monitor.tables_alerts import ALERT_SOURCE, SILENCE, source_row
 
-__all__ = ["DeliveryState", "FeedState", "PendingDelivery", "Store", "StoredItem", "content_hash"]
+__all__ = [
+    "AlertOverview",
+    "DeliveryState",
+    "FeedState",
+    "PendingDelivery",
+    "Store",
+    "Story",
+    "StoredItem",
+    "content_hash",
+]
 
 BATCH = 500  # rows per statement: well under SQLite's bound-parameter limit
 
@@ -57,16 +70,26 @@ def _chunks(seq: Sequence[Any], size: int = BATCH) -> Iterator[Sequence[Any]]:
         yield seq[start : start + size]
 
 
-class Store:
-    """All reads and writes of Stance Monitor's state. Safe to share between threads."""
+class Store(AlertStore):
+    """All reads and writes of Stance Monitor's state. Safe to share between threads.
+
+    Stories, silences and the outbox's bookkeeping are in ``monitor.store_alerts`` (inherited).
+    """
 
     def __init__(self, url: str) -> None:
         self._engine, self.url = open_engine(url)
+        # SQLite has one writer at a time; threads that wait for it in SQLite's busy handler sleep in steps of
+        # up to 100 ms. Queueing them on a lock here instead keeps many polling threads from stalling.
+        self._write_lock: AbstractContextManager[object] = (
+            threading.Lock() if self._engine.dialect.name == "sqlite" else nullcontext()
+        )
+        self._feed_ids: dict[str, int] = {}  # url -> feed.id (rows are never deleted; renames clear it)
         dialect = self._engine.dialect.name
         self._insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
         try:
-            SQLModel.metadata.create_all(self._engine, tables=[FEED, ITEM, ALERT, DELIVERY])
-            add_missing_columns(self._engine, [FEED, ITEM, ALERT, DELIVERY])
+            tables = [FEED, ITEM, ALERT, DELIVERY, ALERT_SOURCE, SILENCE]
+            SQLModel.metadata.create_all(self._engine, tables=tables)
+            add_missing_columns(self._engine, tables)
         except OperationalError as exc:
             self._engine.dispose()
             raise MonitorError(f"database {self.url}: cannot open: {exc.orig}") from None
@@ -82,7 +105,7 @@ class Store:
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
-        with self._engine.connect() as conn:
+        with self._write_lock, self._engine.connect() as conn:
             conn.execution_options(**{WRITE_OPTION: True})
             with conn.begin():
                 yield conn
@@ -98,14 +121,21 @@ class Store:
         """Make the feed table match the configuration: (url, name, interval_s) each.
 
         New feeds are due at ``now``; existing ones get the configured name and interval (and are enabled
-        again); feeds no longer configured are disabled, keeping their history.
+        again); feeds no longer configured are disabled, keeping their history. A configured URL that is
+        where an old feed moved (its ``current_url``, after a 301/308) takes that feed over, items and all,
+        so following the advice to update the configuration duplicates nothing.
         """
         wanted = {url: (name, float(interval)) for url, name, interval in feeds}
         with self._write() as conn:
-            have = {
-                r.url: r
-                for r in conn.execute(select(FEED.c.url, FEED.c.name, FEED.c.interval_s, FEED.c.enabled))
-            }
+            columns = (FEED.c.url, FEED.c.name, FEED.c.interval_s, FEED.c.enabled, FEED.c.current_url)
+            have = {r.url: r for r in conn.execute(select(*columns))}
+            moved = {r.current_url: r.url for r in have.values() if r.current_url and r.url not in wanted}
+            self._feed_ids.clear()
+            for url in wanted:
+                old_url = moved.get(url)
+                if url not in have and old_url is not None and old_url in have:
+                    conn.execute(update(FEED).where(FEED.c.url == old_url).values(url=url, current_url=None))
+                    have[url] = have.pop(old_url)
             new = [
                 {"url": url, "name": name, "interval_s": interval, "next_poll_at": now, "enabled": True}
                 for url, (name, interval) in wanted.items()
@@ -126,8 +156,10 @@ class Store:
             )
 
     def due_feeds(self, now: datetime) -> list[FeedState]:
-        """Enabled feeds whose ``next_poll_at`` has come, earliest first."""
-        query = select(FEED).where(FEED.c.enabled, FEED.c.next_poll_at <= now)
+        """Enabled feeds whose ``next_poll_at`` has come, earliest first (not those disabled as gone)."""
+        query = select(FEED).where(
+            FEED.c.enabled, FEED.c.disabled_reason.is_(None), FEED.c.next_poll_at <= now
+        )
         with self._read() as conn:
             rows = conn.execute(query.order_by(FEED.c.next_poll_at, FEED.c.url)).mappings()
             return [feed_state(r) for r in rows]
@@ -150,8 +182,14 @@ class Store:
         etag: str | None,
         last_modified: str | None,
         next_poll_at: datetime,
+        ttl_s: float | None = None,
+        warning: str | None = None,
     ) -> None:
-        """A fetch that got an answer (200, 304, ...). On a 304, ``None`` validators keep the stored ones."""
+        """A fetch that got an answer (200, 304, ...): the outage, if any, is over.
+
+        On a 304, ``None`` validators keep the stored ones, and so do the feed's ``<ttl>`` and warning
+        (the body they came from has not changed).
+        """
         values: dict[str, Any] = {
             "last_attempt_at": now,
             "last_success_at": now,
@@ -159,26 +197,61 @@ class Store:
             "consecutive_failures": 0,
             "last_error": None,
             "next_poll_at": next_poll_at,
+            "failing_since": None,
+            "down_notice_at": None,
         }
         if status != 304 or etag is not None:
             values["etag"] = etag
         if status != 304 or last_modified is not None:
             values["last_modified"] = last_modified
+        if status != 304:
+            values["ttl_s"] = ttl_s
+            values["last_warning"] = warning
         with self._write() as conn:
             self._update_feed(conn, url, values)
 
     def record_fetch_failure(
-        self, url: str, *, now: datetime, error: str, next_poll_at: datetime, status: int | None = None
+        self,
+        url: str,
+        *,
+        now: datetime,
+        error: str,
+        next_poll_at: datetime,
+        status: int | None = None,
+        failing_since: datetime | None = None,
     ) -> None:
+        """A failed fetch or parse. ``failing_since`` is when the outage began (default ``now``)."""
         values = {
             "last_attempt_at": now,
             "last_status": status,
             "consecutive_failures": FEED.c.consecutive_failures + 1,
             "last_error": error,
             "next_poll_at": next_poll_at,
+            "failing_since": failing_since or now,
         }
         with self._write() as conn:
             self._update_feed(conn, url, values)
+
+    def set_current_url(self, url: str, current_url: str | None) -> None:
+        """Fetch the feed configured as ``url`` from ``current_url`` from now on (after a 301/308)."""
+        with self._write() as conn:
+            self._update_feed(conn, url, {"current_url": None if current_url == url else current_url})
+
+    def disable_feed(self, url: str, reason: str) -> None:
+        """Stop polling a feed (e.g. 410 Gone) until ``enable_feed``; it stays configured and listed."""
+        with self._write() as conn:
+            self._update_feed(conn, url, {"disabled_reason": reason})
+
+    def enable_feed(self, url: str, now: datetime) -> None:
+        """Poll a disabled feed again, at once, from its configured URL."""
+        values = {"disabled_reason": None, "current_url": None, "next_poll_at": now}
+        with self._write() as conn:
+            self._update_feed(conn, url, values)
+
+    def mark_down_notice(self, url: str, when: datetime) -> None:
+        """Record that the "source down" notice of the feed's current outage is stored."""
+        with self._write() as conn:
+            self._update_feed(conn, url, {"down_notice_at": when})
 
     @staticmethod
     def _update_feed(conn: Connection, url: str, values: dict[str, Any]) -> None:
@@ -197,9 +270,7 @@ class Store:
         for item in items:
             unique.setdefault(item.key, item)
         with self._write() as conn:
-            feed_id = conn.execute(select(FEED.c.id).where(FEED.c.url == feed_url)).scalar()
-            if feed_id is None:
-                raise KeyError(feed_url)
+            feed_id = self._feed_id(conn, feed_url)
             rows = {key: item_row(feed_id, item, now) for key, item in unique.items()}
             existing: dict[str, tuple[int, str, int]] = {}  # key -> (id, content_hash, revision)
             query = select(ITEM.c.key, ITEM.c.id, ITEM.c.content_hash, ITEM.c.revision)
@@ -257,15 +328,27 @@ class Store:
         Items are stored before they are judged and marked judged after their alerts are stored, so items
         left pending by a crash or a stop are judged on the next poll.
         """
-        query = (
-            select(ITEM)
-            .join(FEED, FEED.c.id == ITEM.c.feed_id)
-            .where(FEED.c.url == feed_url, ITEM.c.judged_revision < ITEM.c.revision)
-            .order_by(ITEM.c.id)
-            .limit(limit)
-        )
         with self._read() as conn:
+            try:
+                feed_id = self._feed_id(conn, feed_url)
+            except KeyError:
+                return []
+            query = (
+                select(ITEM)
+                .where(ITEM.c.feed_id == feed_id, ITEM.c.judged_revision < ITEM.c.revision)
+                .order_by(ITEM.c.id)
+                .limit(limit)
+            )
             return [stored_item(r, feed_url) for r in conn.execute(query).mappings()]
+
+    def _feed_id(self, conn: Connection, url: str) -> int:
+        feed_id = self._feed_ids.get(url)
+        if feed_id is None:
+            feed_id = conn.execute(select(FEED.c.id).where(FEED.c.url == url)).scalar()
+            if feed_id is None:
+                raise KeyError(url)
+            self._feed_ids[url] = feed_id
+        return feed_id
 
     def mark_judged(self, item_id: int, revision: int) -> None:
         """Record that the engine judged this item at ``revision`` (and its alerts are stored)."""
@@ -276,6 +359,25 @@ class Store:
                 .values(judged_revision=revision)
             )
 
+    def mark_judged_many(self, judged: Sequence[tuple[int, int]]) -> None:
+        """``mark_judged`` for many (item id, revision) pairs in one transaction."""
+        if not judged:
+            return
+        stmt = (
+            update(ITEM)
+            .where(ITEM.c.id == bindparam("b_id"), ITEM.c.judged_revision < bindparam("b_rev"))
+            .values(judged_revision=bindparam("b_rev"))
+        )
+        with self._write() as conn:
+            for chunk in _chunks([{"b_id": i, "b_rev": r} for i, r in judged]):
+                conn.execute(stmt, list(chunk))
+
+    def set_full_text(self, item_id: int, revision: int, *, text: str | None, error: str | None) -> None:
+        """Keep the linked article's text of an item's ``revision``, or why it could not be had."""
+        values = {"full_text": text, "full_text_error": error, "full_text_revision": revision}
+        with self._write() as conn:
+            conn.execute(update(ITEM).where(ITEM.c.id == item_id).values(**values))
+
     def count_items(self) -> int:
         with self._read() as conn:
             return int(conn.execute(select(func.count()).select_from(ITEM)).scalar_one())
@@ -283,22 +385,45 @@ class Store:
     # -- alerts and deliveries -----------------------------------------------------------------------------
 
     def add_alert(
-        self, rendered: RenderedAlert, item_id: int | None, channels: Sequence[str], now: datetime
+        self,
+        rendered: RenderedAlert,
+        item_id: int | None,
+        channels: Sequence[str],
+        now: datetime,
+        *,
+        due: Mapping[str, datetime] | None = None,
+        status: str = "raised",
+        decision: str = "first-shift",
+        detail: str = "",
+        source: Source | None = None,
     ) -> bool:
         """Store an alert and a pending delivery per channel, in one transaction.
 
-        Returns False, writing nothing, if an alert with this ``alert_id`` is already stored.
+        ``due`` gives a channel's first attempt (a digest channel's next digest time; default ``now``).
+        ``status``, ``decision`` and ``detail`` record what ``monitor.decide`` decided (a suppressed alert
+        is given no channels); ``source`` is the first source of its story. Returns False, writing
+        nothing, if an alert with this ``alert_id`` is already stored.
         """
         alert_id = rendered.alert.alert_id
+        row = alert_row(rendered, item_id, now) | {
+            "status": status,
+            "decision": decision,
+            "decision_detail": detail,
+        }
         with self._write() as conn:
-            stmt = (
-                self._insert(ALERT)
-                .values(alert_row(rendered, item_id, now))
-                .on_conflict_do_nothing(index_elements=["id"])
-            )
+            stmt = self._insert(ALERT).values(row).on_conflict_do_nothing(index_elements=["id"])
             if conn.execute(stmt.returning(ALERT.c.id)).first() is None:
                 return False
-            deliveries = [delivery_row(alert_id, channel, now) for channel in dict.fromkeys(channels)]
+            if source is not None:
+                conn.execute(
+                    self._insert(ALERT_SOURCE)
+                    .values(source_row(alert_id, item_id, source))
+                    .on_conflict_do_nothing(index_elements=["source_id"])
+                )
+            when = due or {}
+            deliveries = [
+                delivery_row(alert_id, channel, now, when.get(channel)) for channel in dict.fromkeys(channels)
+            ]
             if deliveries:
                 conn.execute(
                     self._insert(DELIVERY).on_conflict_do_nothing(index_elements=["alert_id", "channel"]),
@@ -309,7 +434,15 @@ class Store:
     def due_deliveries(self, now: datetime, limit: int | None = None) -> list[PendingDelivery]:
         """Deliveries pending or failed-to-retry whose ``next_attempt_at`` has come, earliest first."""
         query = (
-            select(DELIVERY.c.alert_id, DELIVERY.c.channel, DELIVERY.c.attempts, ALERT)
+            select(
+                DELIVERY.c.alert_id,
+                DELIVERY.c.channel,
+                DELIVERY.c.attempts,
+                DELIVERY.c.last_error,
+                DELIVERY.c.queued_at,
+                DELIVERY.c.created_at.label("delivery_created_at"),
+                ALERT,
+            )
             .join(ALERT, ALERT.c.id == DELIVERY.c.alert_id)
             .where(DELIVERY.c.status.in_(("pending", "failed")), DELIVERY.c.next_attempt_at <= now)
             .order_by(DELIVERY.c.next_attempt_at, DELIVERY.c.id)
@@ -322,6 +455,10 @@ class Store:
                     channel=r["channel"],
                     attempts=r["attempts"],
                     rendered=rendered_alert(r),
+                    last_error=r["last_error"],
+                    queued_at=r["queued_at"] or r["delivery_created_at"],
+                    decision=r["decision"],
+                    decision_detail=r["decision_detail"],
                 )
                 for r in conn.execute(query).mappings()
             ]

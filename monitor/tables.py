@@ -3,10 +3,13 @@
 Only ``monitor.store`` uses this module directly; everyone else works on the frozen values defined here
 (re-exported by ``monitor.store``). No I/O except ``open_engine``, which creates a SQLite file's folder.
 
-- ``feed``: one row per configured feed, with its own schedule (``next_poll_at``) and fetch state.
-- ``item``: one row per (feed, key); ``content_hash`` and ``revision`` track edits of an entry.
+- ``feed``: one row per configured feed, with its own schedule (``next_poll_at``) and health: fetch state,
+  where it moved (``current_url``), why it is disabled (410 Gone), when its current outage began.
+- ``item``: one row per (feed, key); ``content_hash`` and ``revision`` track edits of an entry; full-text
+  feeds also keep the linked article's text (or why it could not be had) per revision.
 - ``alert``: one row per deterministic ``alert_id``, with its rendered bodies (rendered once).
 - ``delivery``: one row per (alert, channel): the retry state of sending that alert there.
+- ``alert_source`` and ``silence`` (``monitor.tables_alerts``): the sources of each story, and silences.
 
 Every datetime column is ``UTCDateTime``: aware UTC in and out, whatever the database returns.
 """
@@ -89,7 +92,17 @@ class FeedRow(SQLModel, table=True):
     etag: str | None = Field(default=None, sa_type=Text)
     last_modified: str | None = Field(default=None, sa_type=Text)
     items_seen: int = 0
-    enabled: bool = True
+    enabled: bool = True  # False once the feed is no longer in the configuration
+    current_url: str | None = Field(
+        default=None, sa_type=Text
+    )  # where it moved (301/308); ``url`` stays the key
+    disabled_reason: str | None = Field(
+        default=None, sa_type=Text
+    )  # e.g. HTTP 410 Gone: not polled until enabled
+    failing_since: datetime | None = Field(default=None, sa_type=UTCDateTime)  # first failure of this outage
+    down_notice_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # "source down" sent for it
+    ttl_s: float | None = None  # the feed's own <ttl>, kept for the 304 answers that do not repeat it
+    last_warning: str | None = Field(default=None, sa_type=Text)  # malformed but usable; full-text failures
 
 
 class ItemRow(SQLModel, table=True):
@@ -109,6 +122,11 @@ class ItemRow(SQLModel, table=True):
     changed_at: datetime = Field(sa_type=UTCDateTime)
     revision: int = 1
     judged_revision: int = 0  # the revision the engine last judged; below ``revision`` means still to judge
+    full_text: str | None = Field(
+        default=None, sa_type=Text
+    )  # the linked article's main text (full_text feeds)
+    full_text_error: str | None = Field(default=None, sa_type=Text)  # why the article could not be had
+    full_text_revision: int = 0  # the item revision ``full_text``/``full_text_error`` belong to
 
 
 class AlertRow(SQLModel, table=True):
@@ -124,6 +142,9 @@ class AlertRow(SQLModel, table=True):
     text_body: str = Field(sa_type=Text)
     html_body: str = Field(sa_type=Text)
     payload_json: str = Field(sa_type=Text)
+    status: str = "raised"  # raised (sent to its channels) | suppressed (recorded, never sent)
+    decision: str = "first-shift"  # monitor.decide.Reason: why it was raised or suppressed
+    decision_detail: str = Field(default="", sa_type=Text)  # which alert or silence, how long ago
 
 
 class DeliveryRow(SQLModel, table=True):
@@ -142,6 +163,7 @@ class DeliveryRow(SQLModel, table=True):
     next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(sa_type=UTCDateTime)
+    queued_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # re-queued by hand (alerts retry)
 
 
 def table(model: type[SQLModel]) -> Table:
@@ -174,6 +196,21 @@ class FeedState:
     last_modified: str | None
     items_seen: int
     enabled: bool
+    current_url: str | None = None
+    disabled_reason: str | None = None
+    failing_since: datetime | None = None
+    down_notice_at: datetime | None = None
+    ttl_s: float | None = None
+    last_warning: str | None = None
+
+    @property
+    def fetch_url(self) -> str:
+        """Where to fetch the feed: where it moved permanently, else its configured URL."""
+        return self.current_url or self.url
+
+    @property
+    def pollable(self) -> bool:
+        return self.enabled and self.disabled_reason is None
 
 
 @dataclass(frozen=True)
@@ -183,6 +220,9 @@ class StoredItem:
     id: int
     item: FeedItem
     revision: int
+    full_text: str | None = None  # the linked article's text, when fetched for this revision
+    full_text_error: str | None = None
+    full_text_revision: int = 0
 
 
 @dataclass(frozen=True)
@@ -193,6 +233,10 @@ class PendingDelivery:
     channel: str
     attempts: int
     rendered: RenderedAlert
+    last_error: str | None = None  # the previous try's error: a repeat is not logged again
+    queued_at: datetime | None = None  # when retries started counting: re-queued by hand, else created
+    decision: str = "first-shift"
+    decision_detail: str = ""
 
 
 @dataclass(frozen=True)
@@ -250,7 +294,14 @@ def stored_item(row: RowMapping, feed_url: str) -> StoredItem:
         author=row["author"],
         feed_url=feed_url,
     )
-    return StoredItem(id=row["id"], item=item, revision=row["revision"])
+    return StoredItem(
+        id=row["id"],
+        item=item,
+        revision=row["revision"],
+        full_text=row["full_text"],
+        full_text_error=row["full_text_error"],
+        full_text_revision=row["full_text_revision"],
+    )
 
 
 def alert_row(rendered: RenderedAlert, item_id: int | None, now: datetime) -> dict[str, Any]:
@@ -268,10 +319,16 @@ def alert_row(rendered: RenderedAlert, item_id: int | None, now: datetime) -> di
     }
 
 
-def delivery_row(alert_id: str, channel: str, now: datetime) -> dict[str, Any]:
-    """A new delivery: pending, due at once."""
+def delivery_row(alert_id: str, channel: str, now: datetime, due: datetime | None = None) -> dict[str, Any]:
+    """A new delivery: pending, due at ``due`` (a digest channel's next digest time), else at once."""
     return dict(
-        alert_id=alert_id, channel=channel, status="pending", attempts=0, next_attempt_at=now, created_at=now
+        alert_id=alert_id,
+        channel=channel,
+        status="pending",
+        attempts=0,
+        next_attempt_at=due or now,
+        created_at=now,
+        queued_at=now,
     )
 
 

@@ -12,7 +12,14 @@ import pytest
 
 from monitor.errors import TemplateError
 from monitor.models import Alert
-from monitor.render import TEMPLATE_NAMES, Renderer, alert_context, safe_url, sample_alert
+from monitor.render import (
+    DIGEST_TEMPLATE_NAMES,
+    TEMPLATE_NAMES,
+    Renderer,
+    alert_context,
+    safe_url,
+    sample_alert,
+)
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 PAYLOAD_KEYS = {
@@ -28,6 +35,9 @@ PAYLOAD_KEYS = {
     "item",
     "evidence",
     "baseline_evidence",
+    "sources",
+    "source_count",
+    "decision",
     "severity",
     "created_at",
 }
@@ -91,6 +101,21 @@ def test_payload_is_json_with_the_documented_keys(renderer: Renderer) -> None:
         "date": alert.seed_date,
     }
     assert payload["created_at"] == "2025-05-02T09:41:00+00:00"
+    # Without a recorded story the alert's own item is its one source.
+    assert payload["source_count"] == 1
+    assert payload["sources"] == [
+        {
+            "feed": alert.feed_name,
+            "title": alert.item_title,
+            "link": alert.item_link,
+            "published": "2025-05-02T09:30:00+00:00",
+            "first_seen": "2025-05-02T09:41:00+00:00",
+            "sentence": alert.sentence,
+            "speaker": alert.speaker,
+            "grade": alert.grade,
+        }
+    ]
+    assert payload["decision"]["reason"] == "first-shift"
     json.dumps(payload)
 
 
@@ -110,6 +135,8 @@ def test_context_holds_only_plain_values() -> None:
     def plain(value: object) -> bool:
         if isinstance(value, dict):
             return all(isinstance(k, str) and plain(v) for k, v in value.items())
+        if isinstance(value, list):
+            return all(plain(v) for v in value)
         return value is None or isinstance(value, str | int | float)
 
     assert plain(alert_context(sample_alert()))
@@ -238,4 +265,5 @@ def test_bidi_overrides_are_stripped(renderer: Renderer) -> None:
 
 
 def test_every_default_template_exists() -> None:
-    assert sorted(p.name for p in TEMPLATES.glob("*.j2")) == sorted(TEMPLATE_NAMES)
+    names = TEMPLATE_NAMES + DIGEST_TEMPLATE_NAMES
+    assert sorted(p.name for p in TEMPLATES.glob("*.j2")) == sorted(names)
