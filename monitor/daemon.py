@@ -68,6 +68,7 @@ def build_runtime(config: Config) -> Runtime:
         renderer=renderer,
         channels=build_channels(config.channels, user_agent=config.user_agent),
         parse_pool=start_pool(processes) if processes else None,
+        maybe_pending=store.feeds_with_pending(),
     )
 
 

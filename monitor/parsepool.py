@@ -35,12 +35,13 @@ from typing import Any
 
 from monitor.errors import ParseError
 from monitor.models import ParsedFeed
-from monitor.parse import parse_feed
+from monitor.parse import parse_feed, redact_url
 
 log = logging.getLogger("monitor")
 
 AUTO_MIN_FEEDS = 50  # below this many feeds, one core parses fast enough: no processes
 INLINE_BELOW = 2048  # bytes: a body this small costs less to parse than to ship to another process
+PARSE_TIMEOUT = 60.0  # seconds: a parse that takes longer (a pathological document) is abandoned
 
 
 def pool_size(setting: int | None, feeds: int, cpus: int | None = None) -> int:
@@ -51,14 +52,19 @@ def pool_size(setting: int | None, feeds: int, cpus: int | None = None) -> int:
     return cpus if cpus > 1 and feeds >= AUTO_MIN_FEEDS else 0
 
 
-def start_pool(processes: int) -> ProcessPool:
-    return ProcessPool(processes)
+def start_pool(processes: int, timeout: float = PARSE_TIMEOUT) -> ProcessPool:
+    return ProcessPool(processes, timeout=timeout)
 
 
 class ProcessPool(Executor):
-    """``processes`` worker processes; ``submit`` runs a job in an idle one and returns when it is done."""
+    """``processes`` worker processes; ``submit`` runs a job in an idle one and returns when it is done.
 
-    def __init__(self, processes: int) -> None:
+    A job that runs longer than ``timeout`` seconds raises ``TimeoutError``; its worker is killed and
+    replaced, so a pathological document cannot hold a worker (or the feed's poll) for ever.
+    """
+
+    def __init__(self, processes: int, *, timeout: float = PARSE_TIMEOUT) -> None:
+        self.timeout = timeout
         self._context: BaseContext = multiprocessing.get_context("forkserver")
         self._context.set_forkserver_preload(["monitor.parse"])
         self._idle: queue.SimpleQueue[_Worker] = queue.SimpleQueue()
@@ -79,12 +85,14 @@ class ProcessPool(Executor):
         future: Future[Any] = Future()
         try:
             worker.conn.send((fn, args, kwargs))
+            if not worker.conn.poll(self.timeout):
+                worker = self._replace(worker)
+                raise TimeoutError(f"gave up after {self.timeout:g}s")
             ok, value = worker.conn.recv()
+        except TimeoutError:  # an OSError, but not a dead worker: the stuck one is replaced already
+            raise
         except (EOFError, OSError) as exc:  # the worker died (killed, out of memory): replace it
-            worker.close()
-            if not self._closed.is_set():
-                worker = self._start()
-                self._all.append(worker)
+            worker = self._replace(worker)
             raise BrokenProcessPool(f"a parsing process died: {exc or type(exc).__name__}") from None
         finally:
             self._idle.put(worker)
@@ -93,6 +101,15 @@ class ProcessPool(Executor):
         else:
             future.set_exception(RuntimeError(value))
         return future
+
+    def _replace(self, worker: _Worker) -> _Worker:
+        worker.close(wait=False)
+        if self._closed.is_set():
+            return worker
+        fresh = self._start()
+        self._all.remove(worker)
+        self._all.append(fresh)
+        return fresh
 
     def _take(self) -> _Worker:
         while not self._closed.is_set():
@@ -160,6 +177,8 @@ def parse_body(
         return parse_feed(body, headers, feed_url, now=now, feed_name=feed_name, voice=voice)
     try:
         outcome = pool.submit(_parse_job, body, dict(headers), feed_url, now, feed_name, voice).result()
+    except TimeoutError as exc:
+        raise ParseError(redact_url(feed_url), f"parsing {exc}") from None
     except (BrokenProcessPool, RuntimeError) as exc:  # a killed worker, or the pool shut down under us
         log.warning("parsing pool unavailable (%s); parsing in the polling thread", type(exc).__name__)
         return parse_feed(body, headers, feed_url, now=now, feed_name=feed_name, voice=voice)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -34,6 +34,8 @@ from monitor.store import FeedState, Store, StoredItem
 
 log = logging.getLogger("monitor")
 
+PENDING_BATCH = 1000  # items read back for judging at a time; more wait for the next poll
+
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
@@ -52,6 +54,8 @@ class Runtime:
     clock: Callable[[], datetime] = utc_now
     stop: threading.Event = field(default_factory=threading.Event)
     parse_pool: Executor | None = None  # processes parsing feed bodies (``parsepool``); None: in the thread
+    # Feeds that may hold items left unjudged (by a crash, a stop or an error); None: unknown, always look.
+    maybe_pending: set[str] | None = None
     _feeds: dict[str, FeedConfig] = field(default_factory=dict, init=False, repr=False)
 
     def feed_config(self, url: str) -> FeedConfig | None:
@@ -128,8 +132,8 @@ def poll_feed(rt: Runtime, state: FeedState) -> PollResult:
     if parsed.warning:
         log.info("feed %s: malformed but usable (%s)", label, parsed.warning)
         warnings.append(f"malformed but usable: {parsed.warning}")
-    rt.store.add_items(state.url, parsed.items, now)
-    outcome = judge_pending(rt, state.url, label)
+    fresh = rt.store.add_items(state.url, parsed.items, now)
+    outcome = judge_pending(rt, state.url, label, fresh)
     if outcome.text_failures:
         warnings.append(
             f"full text: {outcome.text_failures} article(s) judged on the feed's text only"
@@ -172,23 +176,36 @@ class Judged:
     last_text_error: str | None = None
 
 
-def judge_pending(rt: Runtime, feed_url: str, label: str) -> Judged:
+def judge_pending(
+    rt: Runtime, feed_url: str, label: str, fresh: Sequence[StoredItem] | None = None
+) -> Judged:
     """Judge every stored item of the feed not yet judged at its current revision; store the alerts.
 
-    Items of a ``full_text`` feed are judged with their linked article's text (see ``with_full_text``).
-    Judged items are marked in one transaction at the end (or when stopping): a crash before that means
-    they are judged again, which the alert id makes harmless.
+    ``fresh`` are the items ``add_items`` just stored: when the feed is known to have nothing else pending
+    (``rt.maybe_pending``), they are judged without reading them back. Items of a ``full_text`` feed are
+    judged with their linked article's text (see ``with_full_text``). Judged items are marked in one
+    transaction at the end (or when stopping): a crash before that means they are judged again, which the
+    alert id makes harmless.
     """
     feed_cfg = rt.feed_config(feed_url)
     voice = feed_cfg.voice if feed_cfg else None
     full_text = bool(feed_cfg and feed_cfg.full_text)
+    known = rt.maybe_pending
+    if fresh is not None and known is not None and feed_url not in known:
+        items, complete = list(fresh), True
+    else:
+        items = rt.store.pending_items(feed_url, limit=PENDING_BATCH)
+        complete = len(items) < PENDING_BATCH
+    if known is not None:
+        known.add(feed_url)  # until every item is judged
     done: list[tuple[int, int]] = []
     alerts = failures = 0
     last_error: str | None = None
     try:
-        for stored in rt.store.pending_items(feed_url):
+        for stored in items:
             if rt.stop.is_set():
                 log.info("feed %s: stopping; %s left for the next run", label, "the remaining items")
+                complete = False
                 break
             if full_text:
                 stored = with_full_text(rt, stored, label)
@@ -198,6 +215,8 @@ def judge_pending(rt: Runtime, feed_url: str, label: str) -> Judged:
             done.append((stored.id, stored.revision))
     finally:
         rt.store.mark_judged_many(done)
+    if complete and known is not None:
+        known.discard(feed_url)
     return Judged(len(done), alerts, failures, last_error)
 
 

@@ -130,7 +130,6 @@ class Store(AlertStore):
             columns = (FEED.c.url, FEED.c.name, FEED.c.interval_s, FEED.c.enabled, FEED.c.current_url)
             have = {r.url: r for r in conn.execute(select(*columns))}
             moved = {r.current_url: r.url for r in have.values() if r.current_url and r.url not in wanted}
-            self._feed_ids.clear()
             for url in wanted:
                 old_url = moved.get(url)
                 if url not in have and old_url is not None and old_url in have:
@@ -154,6 +153,7 @@ class Store(AlertStore):
             conn.execute(
                 update(FEED).where(FEED.c.url.not_in(list(wanted)), FEED.c.enabled).values(enabled=False)
             )
+            self._feed_ids = {r.url: r.id for r in conn.execute(select(FEED.c.url, FEED.c.id))}
 
     def due_feeds(self, now: datetime) -> list[FeedState]:
         """Enabled feeds whose ``next_poll_at`` has come, earliest first (not those disabled as gone)."""
@@ -349,6 +349,17 @@ class Store(AlertStore):
                 raise KeyError(url)
             self._feed_ids[url] = feed_id
         return feed_id
+
+    def feeds_with_pending(self) -> set[str]:
+        """URLs of the feeds that have items not judged at their current revision (after a crash or stop)."""
+        query = (
+            select(FEED.c.url)
+            .join(ITEM, ITEM.c.feed_id == FEED.c.id)
+            .where(ITEM.c.judged_revision < ITEM.c.revision)
+            .distinct()
+        )
+        with self._read() as conn:
+            return set(conn.execute(query).scalars())
 
     def mark_judged(self, item_id: int, revision: int) -> None:
         """Record that the engine judged this item at ``revision`` (and its alerts are stored)."""

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from contextlib import closing
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -23,9 +24,10 @@ from feedworld import RSS_TYPE, T0, Clock, Serve, file_lines, rss, runtime, stat
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from monitor.daemon import run_once
+from monitor.daemon import Daemon, run_once
 from monitor.engine import Engine
 from monitor.outbox import deliver_due
+from monitor.parse import parse_feed
 from monitor.pipeline import poll_feed
 
 
@@ -295,3 +297,50 @@ def test_full_text_judges_the_article_and_falls_back_with_the_reason(
 def stored(tmp_path: Path, query: str) -> list[tuple[Any, ...]]:
     with closing(sqlite3.connect(tmp_path / "monitor.db")) as conn:
         return conn.execute(query).fetchall()
+
+
+def test_the_daemon_dispatcher_polls_due_feeds_and_skips_a_stale_offer(
+    tmp_path: Path, shipped_engine: Engine, httpserver: HTTPServer
+) -> None:
+    serves = [Serve(rss(f"d{n}")) for n in range(3)]
+    for n, serve in enumerate(serves):
+        httpserver.expect_request(f"/d{n}").respond_with_handler(serve)
+    feeds = [{"url": httpserver.url_for(f"/d{n}")} for n in range(3)]
+    clock = Clock()
+    with runtime(tmp_path, shipped_engine, feeds, clock) as rt:
+        daemon = Daemon(rt)
+        try:
+            daemon.dispatch()
+            daemon.queue.join(timeout=10)
+            assert [len(s.requests) for s in serves] == [1, 1, 1]
+            daemon.dispatch()  # nothing is due any more
+            # A state read before the feed was polled (as when it waited for a host slot) is not polled again.
+            stale = state(rt, feeds[0]["url"])
+            daemon.queue.offer([replace(stale, next_poll_at=T0)])
+            daemon.queue.join(timeout=10)
+        finally:
+            daemon.queue.shutdown()
+    assert [len(s.requests) for s in serves] == [1, 1, 1]
+
+
+def test_items_left_unjudged_by_a_crash_are_judged_on_the_next_poll(
+    tmp_path: Path, shipped_engine: Engine, httpserver: HTTPServer
+) -> None:
+    serve = Serve(rss("left", items=3))
+    httpserver.expect_request("/feed").respond_with_handler(serve)
+    url = httpserver.url_for("/feed")
+    clock = Clock()
+    with runtime(tmp_path, shipped_engine, [{"url": url}], clock) as rt:
+        # A crash between storing and judging: the items are stored, none is judged.
+        stored = rt.store.add_items(url, parse_feed(serve.body, {}, url, now=T0).items, T0)
+        assert len(stored) == 3
+        rt.maybe_pending = rt.store.feeds_with_pending()  # what a restart finds
+        assert rt.maybe_pending == {url}
+        first = poll_feed(rt, state(rt, url))
+        assert (first.items, first.new) == (3, 3) and rt.maybe_pending == set()
+        assert rt.store.pending_items(url) == []
+
+        serve.body = rss("left", items=4)  # one more item: judged straight from what was just stored
+        clock.advance(3600)
+        second = poll_feed(rt, state(rt, url))
+        assert (second.items, second.new) == (4, 1) and rt.store.pending_items(url) == []

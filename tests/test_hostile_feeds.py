@@ -8,13 +8,15 @@ Also: the per-host limit (connections counted at the servers) and parsing in a p
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import sqlite3
 import threading
 import time
 import zlib
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import closing
 from pathlib import Path
 
@@ -25,7 +27,7 @@ from werkzeug import Request, Response
 from monitor.daemon import run_once
 from monitor.engine import Engine
 from monitor.models import FeedItem
-from monitor.parsepool import start_pool
+from monitor.parsepool import ProcessPool, start_pool
 from monitor.pipeline import poll_feed
 
 MB = 1_000_000
@@ -154,14 +156,14 @@ def test_per_host_limit_holds_while_other_hosts_go_ahead(tmp_path: Path, shipped
 
 
 @pytest.fixture(scope="module")
-def parse_pool() -> Iterator[ProcessPoolExecutor]:
+def parse_pool() -> Iterator[ProcessPool]:
     pool = start_pool(1)
     yield pool
     pool.shutdown(wait=True)
 
 
 def test_parsing_in_a_process_pool_gives_items_and_clear_errors(
-    tmp_path: Path, shipped_engine: Engine, parse_pool: ProcessPoolExecutor
+    tmp_path: Path, shipped_engine: Engine, parse_pool: ProcessPool
 ) -> None:
     page = b'<html><head><link rel="alternate" type="application/atom+xml" href="/atom"></head>' + b" " * 4096
     with http_server() as server:
@@ -179,3 +181,22 @@ def test_parsing_in_a_process_pool_gives_items_and_clear_errors(
     assert ok.ok and ok.items == 20 and ok.new == 20
     assert not bad.ok
     assert page_row.last_error == f"HTML page, not a feed; it advertises a feed at {server.url_for('/atom')}"
+
+
+def test_a_parse_that_hangs_or_a_worker_that_dies_does_not_break_the_pool() -> None:
+    pool = start_pool(1, timeout=0.5)
+    try:
+        started = time.monotonic()
+        with pytest.raises(TimeoutError, match="gave up after 0.5s"):
+            pool.submit(time.sleep, 30)
+        assert time.monotonic() - started < 5
+        assert pool.submit(pow, 2, 10).result() == 1024  # a fresh worker took the stuck one's place
+
+        [pid] = pool.pids
+        os.kill(pid, signal.SIGKILL)
+        with pytest.raises(BrokenProcessPool):
+            pool.submit(pow, 2, 3)
+        assert pool.submit(pow, 2, 3).result() == 8 and pool.pids != [pid]
+        assert "ValueError" in str(pool.submit(int, "x").exception())  # a job's own error comes back
+    finally:
+        pool.shutdown()
