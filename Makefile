@@ -35,6 +35,7 @@ test: $(BIN)/stance-monitor lint typecheck rules-test
 bench: $(BIN)/stance-monitor
 	$(BIN)/python bench/engine_bench.py
 	$(BIN)/python bench/outbox_bench.py
+	$(BIN)/python bench/feeds_bench.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
