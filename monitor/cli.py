@@ -299,7 +299,11 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     stances = load_rules(
         Path(config.rules), Path(config.seeds), channel_names={c.name for c in config.channels}
     )
-    Renderer(Path(config.templates), digests=any(c.digest for c in config.channels)).self_check()
+    Renderer(
+        Path(config.templates),
+        digests=any(c.digest for c in config.channels),
+        rule_templates={s.id: s.template for s in stances if s.template},
+    ).self_check()
     print(
         f"{args.config}: OK ({len(config.feeds)} feeds, {len(config.channels)} channels, {len(stances)} rules; templates render)"
     )

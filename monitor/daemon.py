@@ -45,7 +45,11 @@ def build_runtime(config: Config) -> Runtime:
     stances = load_rules(
         Path(config.rules), Path(config.seeds), channel_names={c.name for c in config.channels}
     )
-    renderer = Renderer(Path(config.templates), digests=any(c.digest for c in config.channels))
+    renderer = Renderer(
+        Path(config.templates),
+        digests=any(c.digest for c in config.channels),
+        rule_templates={s.id: s.template for s in stances if s.template},
+    )
     renderer.self_check()
     store = Store(config.database)
     store.sync_feeds([(f.url, f.label, config.feed_interval(f)) for f in config.feeds], utc_now())

@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import traceback
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -92,7 +92,9 @@ class Renderer:
     templates folder made before digests existed still works for everything else.
     """
 
-    def __init__(self, templates_dir: Path, *, digests: bool = False) -> None:
+    def __init__(
+        self, templates_dir: Path, *, digests: bool = False, rule_templates: Mapping[str, str] | None = None
+    ) -> None:
         self._dir = Path(templates_dir)
         self._root = self._dir.resolve()
         self._env = ImmutableSandboxedEnvironment(
@@ -107,6 +109,19 @@ class Renderer:
         self._env.filters["oneline"] = oneline
         names = TEMPLATE_NAMES + (DIGEST_TEMPLATE_NAMES if digests else ())
         self._templates = {name: self._load(name) for name in names}
+        # A rule may name its own template set: a subfolder of the templates folder holding any of the four
+        # alert templates; what it lacks comes from the defaults. Loaded (and so checked) at start-up.
+        self._rule_sets = dict(rule_templates or {})
+        for stance_id, folder in self._rule_sets.items():
+            if "/" in folder or "\\" in folder or folder.startswith(".") or not (self._dir / folder).is_dir():
+                raise TemplateError(f"{self._dir / folder}: template folder of rule {stance_id} not found")
+            found = [name for name in TEMPLATE_NAMES if (self._dir / folder / name).is_file()]
+            if not found:
+                raise TemplateError(
+                    f"{self._dir / folder}: rule {stance_id} names it, but it holds no alert template"
+                )
+            for name in found:
+                self._templates[f"{folder}/{name}"] = self._load(f"{folder}/{name}")
 
     @property
     def digests(self) -> bool:
@@ -121,10 +136,16 @@ class Renderer:
     ) -> RenderedAlert:
         """Render every template for ``alert`` and its story; raise TemplateError naming the file and line."""
         context = alert_context(alert, sources, reason, detail)
-        subject = oneline(self._render(SUBJECT, context), SUBJECT_LIMIT)
-        text = self._render(TEXT, context)
-        html = self._render(HTML, context)
-        payload = self._json(self._render(WEBHOOK, context))
+        folder = self._rule_sets.get(alert.stance_id)
+
+        def pick(name: str) -> str:
+            own = f"{folder}/{name}"
+            return own if folder and own in self._templates else name
+
+        subject = oneline(self._render(pick(SUBJECT), context), SUBJECT_LIMIT)
+        text = self._render(pick(TEXT), context)
+        html = self._render(pick(HTML), context)
+        payload = self._json(self._render(pick(WEBHOOK), context))
         return RenderedAlert(alert=alert, subject=subject, text=text, html=html, payload=payload)
 
     def render_digest(
@@ -164,6 +185,8 @@ class Renderer:
         full = self.render(sample, sample_sources(sample), Reason.FIRST_SHIFT)
         sparse_alert = replace(sample, item_link="", item_published=None, speaker="", seed_source="")
         sparse = self.render(sparse_alert, (), Reason.GRADE_ROSE, "hedge -> partial since alert x (2h ago)")
+        for stance_id in self._rule_sets:  # every rule's own templates, on the same sample
+            self.render(replace(sample, stance_id=stance_id), sample_sources(sample), Reason.FIRST_SHIFT)
         if self.digests:
             entries = [DigestEntry(full, sample_sources(sample)), DigestEntry(sparse, (), Reason.GRADE_ROSE)]
             self.render_digest(entries, sample.created_at)
