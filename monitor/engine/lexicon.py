@@ -499,6 +499,7 @@ _EVALUATIVE = (
     r"(?:not an option|out of the question|unacceptable|illegal|a red line|off the table|null and void|"
     r"not on the (?:agenda|cards|table)|not under (?:discussion|consideration)|not (?:being )?(?:considered|discussed)|"
     r"counterproductive|counter-productive|harmful|unhelpful|a bad idea|wrong|a gift to|rewarding|a reward for|"
+    r"not (?:the|our|its) (?:position|policy)(?: of [\w ]+)?|"
     r"betray|a betrayal|reward aggression|damage|undermine|not something (?:we|i|they|he|she) (?:are|is|will be|would be)? ?(?:going to|will|would) do|poison(?: the atmosphere)?|(?:as )?(?:empty|hollow|meaningless|worthless)|"
     r"(?:a )?(?:serious |grave |big |huge |historic )?(?:mistake|error))"
 )

@@ -105,11 +105,11 @@ def read_cue(
         aside = (
             "background (a fronted 'after ...' clause)"  # "After Trump called off the summit, Kallas said"
         )
-    elif CLOSED_ANSWER.match(text[start:]) or (QUESTION.search(window) and CLOSED_ANSWER.match(text[end:])):
+    elif CLOSED_ANSWER.match(text[start:]) or (_asked(text, start) and CLOSED_ANSWER.match(text[end:])):
         negations.append("answer: no")  # 'Could the EU ever recognise Crimea? Kallas: "No. Never."'
     elif _QUESTION_MARK.match(text, end) and kind != "restates":
         aside = "asked as a question"  # "EU to ease sanctions?" asserts nothing
-    elif QUESTION.search(window):
+    elif _asked(text, start):
         answer = OPEN_ANSWER.search(text, end)
         if answer:
             hedges.append(
@@ -181,6 +181,19 @@ _QUESTION_MARK = re.compile(r"[^.!?;:]*\?")  # the cue's sentence (or clause) en
 _FRONTED_CLAUSE = re.compile(
     r"^(?:after|following|before|since|when|as|once|while)\s+(?:[\w'-]+\s+){0,3}?(?:\w+ed|had|was|were|has)\b"
 )
+
+
+def _asked(text: str, start: int) -> bool:
+    """Whether the cue sits in a question ("asked whether ... would remain involved if the next round ...")."""
+    questions = list(QUESTION.finditer(text, max(0, start - 160), start))
+    found = questions[-1] if questions else None
+    return (
+        found is not None
+        and not STRONG_BREAK.search(text, found.end(), start)
+        and "," not in text[found.end() : start]
+    )
+
+
 _NO_LONGER = re.compile(r"(?<![\w-])(?:former|ex-|ex |then-|one-time)")
 _FORMER = re.compile(r"(?:former|ex-|then-|one-time)\s*(?:[\w'-]+\s+){0,2}$")
 
