@@ -45,7 +45,7 @@ _FINITE_VERB = re.compile(
 )
 _LEAD_IN = re.compile(
     r"^(?:after|before|in|at|on|during|following|speaking|arriving|asked|addressing|ahead of|despite|with|"
-    r"while|as|since|when|once|for|from|by|in an? [\w' -]+)\b[^,]{0,80},\s*"
+    r"while|as|since|when|once|for|from|by|because|although|though|in an? [\w' -]+)\b[^,]{0,80},\s*"
 )
 _OF_PHRASE = re.compile(
     r"^(?:an? |the )?([\w'-]+(?: [\w'-]+)?) (?:at|of|in|on|from|for|with|near|inside|within) "
@@ -104,6 +104,11 @@ def _title_case(text: str) -> bool:
     return len(words) >= 4 and sum(w[:1].isupper() for w in words) > 0.6 * len(words)
 
 
+_STEPPED_DOWN = re.compile(
+    r"(?<![\w-])(?:who (?:stepped down|left office|resigned|quit|was fired)|after (?:leaving|stepping down from) "
+    r"(?:his |her |the )?(?:post|office|job|role))"
+)
+_NO_LONGER_WORD = re.compile(r"(?<![\w-])former(?![\w-])")
 _FRONTED = re.compile(r"^(?:under|with|after|following|in|having|despite|amid|as part of|through)\b")
 _ACCORDING_LEAD = re.compile(r"^(?:according to|in the words of|citing)\s[^,]{1,60},\s*")
 _VIEW_LEAD = re.compile(r"^(?:for|in the view of|in the eyes of|to) ([^,]{2,40}?)(?:'s view)?,\s")
@@ -432,6 +437,8 @@ class SentenceReader:
         return found
 
     def _resolve(self, phrase: str, via: str) -> Speaker:
+        if _STEPPED_DOWN.search(self.text) and not _NO_LONGER_WORD.search(phrase):
+            phrase = f"former {phrase}"  # "Keith Kellogg, who stepped down as envoy, said ..."
         words = _WORD.findall(phrase)
         if words and len(words) <= 2 and PRONOUNS.fullmatch(" ".join(words)):
             if self.previous.known:

@@ -311,7 +311,8 @@ OTHER_ACTORS = words_re(
     r"europeans",
     r"(?:european|eu) leaders",
     r"the g7",
-    r"(?:the |our |a |this )?(?:newsletter|analysis|commentary|editorial|column|op-ed|opinion piece|think tank|think-tank|base case)",
+    r"(?:the |our |a |this )?(?:newsletter|analysis|commentary|editorial|column|op-ed|opinion piece|think tank|think-tank|base case|explainer)",
+    r"(?:respondents|the poll|a poll|the survey|a survey|voters|the public)",
     r"(?:russian|ukrainian|chinese|belarusian) (?:state )?(?:tv|television|media|officials?|diplomats?|negotiators?|delegation|foreign ministry|defen[cs]e ministry|government|commentators?)",
     r"state (?:tv|television|media)",
     r"channel one",
@@ -578,6 +579,7 @@ NO_CHANGE = words_re(
 QUESTION = re.compile(
     r"(?<![\w-])(?:asked|asking|ask|wondered|wondering|question(?:ed)? (?:of )?)\s+(?:[\w'-]+\s+){0,2}?(?:whether|if)\b"
     r"|(?<![\w-])asked about\b|(?<![\w-])(?:asked|pressed|questioned) (?:on|over)\b"
+    r"|(?<![\w-])(?:split|divided|unclear|unsure|undecided|doubt|wonder|wonders|wondering) (?:on |about )?whether\b"
 )
 # The answer to a question that opens the door: "Asked whether ..., an official said it could not be excluded".
 OPEN_ANSWER = re.compile(

@@ -172,7 +172,8 @@ def _clause_has_subject(text: str) -> bool:
     """Whether a comma-separated piece starts a new clause with its own actor (then it bounds negation)."""
     return bool(
         re.match(
-            r"\s*(?:the |a |an )?[\w'-]+(?: [\w'-]+)? (?:is|are|was|were|has|have|will|would|said)\b", text
+            r"\s*(?:the |a |an )?[\w'-]+(?: [\w'-]+)? (?:is|are|was|were|has|have|had|will|would|said)\b",
+            text,
         )
     )
 
