@@ -159,7 +159,7 @@ def cmd_render(args: argparse.Namespace) -> int:
             print(f"error: no alert {args.alert_id!r}", file=sys.stderr)
             return EXIT_FAILED
         if story.status == "notice" or story.rendered.alert.grade == "notice":
-            rendered = story.rendered  # notices (dead letters, feed health) are built in code, not from templates
+            rendered = story.rendered  # notices are built in code, not from the templates
         else:
             alert = story.rendered.alert
             rendered = renderer.render(alert, story.sources, story.decision, story.decision_detail)
