@@ -45,7 +45,8 @@ _FINITE_VERB = re.compile(
 )
 _LEAD_IN = re.compile(
     r"^(?:after|before|in|at|on|during|following|speaking|arriving|asked|addressing|ahead of|despite|with|"
-    r"while|as|since|when|once|for|from|by|because|although|though|in an? [\w' -]+)\b[^,]{0,80},\s*"
+    r"while|as|since|when|once|for|from|by|because|although|though|(?:days|weeks|hours|months) (?:after|before)|"
+    r"in an? [\w' -]+)\b[^,]{0,80},\s*"
 )
 _OF_PHRASE = re.compile(
     r"^(?:an? |the )?([\w'-]+(?: [\w'-]+)?) (?:at|of|in|on|from|for|with|near|inside|within) "
@@ -109,6 +110,9 @@ _STEPPED_DOWN = re.compile(
     r"(?:his |her |the )?(?:post|office|job|role))"
 )
 _NO_LONGER_WORD = re.compile(r"(?<![\w-])former(?![\w-])")
+_DEMONYM_BEFORE = re.compile(
+    r"(?<![\w-])(?:russian|ukrainian|european|american|us|u\.s\.|eu|french|german|british)$"
+)
 _FRONTED = re.compile(r"^(?:under|with|after|following|in|having|despite|amid|as part of|through)\b")
 _ACCORDING_LEAD = re.compile(r"^(?:according to|in the words of|citing)\s[^,]{1,60},\s*")
 _VIEW_LEAD = re.compile(r"^(?:for|in the view of|in the eyes of|to) ([^,]{2,40}?)(?:'s view)?,\s")
@@ -240,8 +244,12 @@ class SentenceReader:
                 return self._resolve(who.strip(), "quote-after")
         if self.text[:1] in "\"'" and not self.verbs and not self.according and self.previous.known:
             return Speaker(self.previous.phrase, "quote-continues", pronoun=True)  # '"Crimea is Ukraine."'
-        before = [v for v in self.verbs if v.end() <= start]
-        lo = before[-1].end() if before else 0
+        lead = _LEAD_IN.match(self.text)
+        after_lead = (
+            lead.end() if lead and lead.end() <= start else 0
+        )  # "Days after Trump said X, ministers ..."
+        before = [v for v in self.verbs if v.end() <= start and v.start() >= after_lead]
+        lo = before[-1].end() if before else after_lead
         framed = _ACCORDING_LEAD.match(self.text) or _VIEW_LEAD.match(self.text)
         if framed and framed.end() <= start:
             lo = max(lo, framed.end())  # "According to Kallas, Moscow's truce was PR": Moscow is talked about
@@ -329,7 +337,9 @@ class SentenceReader:
         """The subject of a clause that begins after a break before the cue with an actor of its own."""
         found = NOBODY
         for brk in CLAUSE_BREAK.finditer(self.text, lo, start):
-            if brk.group(0).strip() == "and" and self._mention_ends_at(brk.start()):
+            if brk.group(0).strip() == "and" and (
+                self._mention_ends_at(brk.start()) or _DEMONYM_BEFORE.search(self.text, 0, brk.start())
+            ):
                 continue  # "Russia and Ukraine": one noun phrase, not a new clause
             head = _SUBORDINATOR.sub("", self.text[brk.end() : start].lstrip())
             m = self.actors.match(head)
@@ -350,6 +360,9 @@ class SentenceReader:
         if not title:
             return NOBODY
         head = title.group(1).strip()
+        said = SPEECH_VERBS.search(head)
+        if said and said.start() > 0:
+            head = head[: said.start()].strip()  # "Costa tells Trump: ..." -> Costa
         cut = _HEAD_PREPOSITION.search(head)
         if cut and self._has_actor(head[: cut.start()]):
             head = head[: cut.start()]

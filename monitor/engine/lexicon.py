@@ -601,5 +601,5 @@ BACKGROUND = re.compile(
 REQUEST = re.compile(
     r"(?<![\w-])(?:urg(?:e|es|ed|ing)|ask(?:s|ed|ing)?|call(?:s|ed|ing)? on|press(?:es|ed|ing)?|"
     r"encourag(?:e|es|ed|ing)|want(?:s|ed)?|told|tell(?:s|ing)?|push(?:es|ed|ing)?|persuad(?:e|es|ed|ing)|"
-    r"invit(?:e|es|ed|ing))\s+((?:[\w'.-]+\s+){1,5}?)to\s"
+    r"invit(?:e|es|ed|ing))\s+((?:[\w'.,-]+\s+){1,6}?)to\s"
 )

@@ -149,11 +149,17 @@ def read_cue(
 def _addressee(text: str, start: int) -> str | None:
     """Who a request before the cue is addressed to: "urged Washington to [cue]" -> "washington"."""
     found = None
-    for m in REQUEST.finditer(text, max(0, start - 120), start):
-        found = m
+    for m in REQUEST.finditer(text, max(0, start - 160), start):
+        if not _CLAUSE_INSIDE.search(
+            m.group(1)
+        ):  # "told reporters he believed Putin wanted to": not a request
+            found = m
     if found is None or STRONG_BREAK.search(text, found.end(), start):
         return None
     return found.group(1)
+
+
+_CLAUSE_INSIDE = re.compile(r"(?<![\w-])(?:he|she|they|it|we|i|that|who|which)(?![\w-])")
 
 
 def _denial_over(text: str, start: int) -> re.Match[str] | None:
