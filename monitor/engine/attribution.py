@@ -75,7 +75,8 @@ _NOT_NAMES = {
 }
 _PEOPLE = re.compile(
     r"(?<![\w-])(?:scholars?|researchers?|fellows?|professors?|academics?|economists?|analysts?|strategists?|"
-    r"historians?|lawyers?|officials?|diplomats?|commentators?|columnists?|writers?|authors?)(?![\w-])"
+    r"historians?|lawyers?|officials?|diplomats?|commentators?|columnists?|writers?|authors?|envoys?|"
+    r"ambassadors?|aides?|advisers?|advisors?)(?![\w-])"
 )
 _NAME_START = re.compile(r"\s*(?:[A-Z][\w'.-]+\s+){1,3}[A-Z][\w'.-]+(?=[\s,])")
 _HEAD_PREPOSITION = re.compile(r"\s(?:on|about|over|to|at|in|after|before|for)\s")

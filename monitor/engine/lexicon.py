@@ -313,7 +313,7 @@ OTHER_ACTORS = words_re(
     r"the g7",
     r"(?:the |our |a |this )?(?:newsletter|analysis|commentary|editorial|column|op-ed|opinion piece|think tank|think-tank|base case|explainer)",
     r"(?:respondents|the poll|a poll|the survey|a survey|voters|the public)",
-    r"(?:russian|ukrainian|chinese|belarusian) (?:state )?(?:tv|television|media|officials?|diplomats?|negotiators?|delegation|foreign ministry|defen[cs]e ministry|government|commentators?)",
+    r"(?:russian|ukrainian|chinese|belarusian) (?:state )?(?:tv|television|media|officials?|diplomats?|negotiators?|delegation|foreign ministry|defen[cs]e ministry|government|commentators?|envoys?|ambassadors?|aides?)",
     r"state (?:tv|television|media)",
     r"channel one",
     r"austria",

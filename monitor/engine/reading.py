@@ -84,7 +84,11 @@ def read_cue(
             said_not.append(f"{verb.group(0)} against")  # "warned against recognising ..."
         lo = max(lo, verb.end())
     for brk in CLAUSE_BREAK.finditer(text, lo, start):
-        if not re.fullmatch(r",\s", brk.group(0)) or _clause_has_subject(text[brk.end() : start]):
+        if (
+            not re.fullmatch(r",\s", brk.group(0))
+            or sentence.is_title  # a headline's commas separate its claims: "Russia blocking peace, sanctions stay"
+            or _clause_has_subject(text[brk.end() : start])
+        ):
             lo = brk.end()
     window = text[lo:start]
     negations = said_not + [m.group(0) for m in NEGATORS.finditer(window)]
