@@ -7,7 +7,7 @@ Cases are ``{id, title, text, labels: {STANCE_ID: shift|hold|none}}`` (optional 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -61,7 +61,6 @@ class Report:
     overall: dict[str, Scores]
     confusion: dict[str, dict[str, dict[str, int]]]  # stance or "all" -> expected -> predicted -> n
     scored: int  # (case, stance) pairs scored
-    other_actor_shifts: tuple[str, ...] = field(default=())
 
     def as_json(self) -> dict[str, Any]:
         def sc(s: Scores) -> dict[str, Any]:

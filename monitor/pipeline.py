@@ -117,7 +117,8 @@ def poll_feed(rt: Runtime, state: FeedState) -> PollResult:
     delay = next_interval(interval, result.headers, ttl, now, rt.config.polling.max_interval)
     next_at = now + timedelta(seconds=delay)
     feedhealth.record_recovery(rt.store, list(rt.channels), state, label, now=now)
-    if parsed is None:
+
+    def succeeded(ttl_s: float | None = None, warning: str | None = None) -> None:
         rt.store.record_fetch_success(
             state.url,
             now=now,
@@ -125,7 +126,12 @@ def poll_feed(rt: Runtime, state: FeedState) -> PollResult:
             etag=result.etag,
             last_modified=result.last_modified,
             next_poll_at=next_at,
+            ttl_s=ttl_s,
+            warning=warning,
         )
+
+    if parsed is None:
+        succeeded()
         log.info("feed %s: not modified; next poll in %s", label, format_duration(delay))
         return PollResult(label, ok=True, not_modified=True, seconds=time.monotonic() - started)
     warnings = []
@@ -139,16 +145,7 @@ def poll_feed(rt: Runtime, state: FeedState) -> PollResult:
             f"full text: {outcome.text_failures} article(s) judged on the feed's text only"
             f" (last reason: {outcome.last_text_error})"
         )
-    rt.store.record_fetch_success(
-        state.url,
-        now=now,
-        status=result.status,
-        etag=result.etag,
-        last_modified=result.last_modified,
-        next_poll_at=next_at,
-        ttl_s=parsed.ttl,
-        warning="; ".join(warnings) or None,
-    )
+    succeeded(ttl_s=parsed.ttl, warning="; ".join(warnings) or None)
     log.info(
         "feed %s: %d items, %d new or changed, %d alerts",
         label,

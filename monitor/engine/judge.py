@@ -15,7 +15,6 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
 from typing import Protocol
 
 from monitor.engine.attribution import NOBODY, Actors, SentenceReader, Speaker
@@ -261,8 +260,3 @@ def _evidence(r: CueReading, stance: Stance) -> Evidence:
     return Evidence(
         sentence=r.sentence.text, speaker=r.speaker.phrase, spans=tuple(spans), reason=_reason(r, stance)
     )
-
-
-def relabel(verdict: Verdict, label: Label) -> Verdict:
-    """A copy of ``verdict`` with another label (for second stages)."""
-    return replace(verdict, label=label, grade=verdict.grade if label == "shift" else None)
