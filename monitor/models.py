@@ -119,6 +119,36 @@ class Alert:
 
 
 @dataclass(frozen=True)
+class Source:
+    """One item reporting a shift: what a story's alert lists as "reported by"."""
+
+    source_id: str  # alert_id(feed, item key, stance): the same item on the same stance is the same source
+    feed: str
+    title: str
+    link: str
+    sentence: str
+    speaker: str
+    grade: str
+    published: datetime | None
+    first_seen: datetime  # when Stance Monitor first judged it
+
+    @classmethod
+    def from_alert(cls, alert: Alert, first_seen: datetime | None = None) -> Source:
+        """The source an alert's own item is: the first source of its story."""
+        return cls(
+            source_id=alert.alert_id,
+            feed=alert.feed_name,
+            title=alert.item_title,
+            link=alert.item_link,
+            sentence=alert.sentence,
+            speaker=alert.speaker,
+            grade=alert.grade,
+            published=alert.item_published,
+            first_seen=first_seen or alert.created_at,
+        )
+
+
+@dataclass(frozen=True)
 class RenderedAlert:
     """An alert with its bodies rendered once, before any channel is tried."""
 

@@ -34,9 +34,9 @@ from typing import Any
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from monitor.decide import GRADE_RANK, Reason, Source, rank
+from monitor.decide import GRADE_RANK, Reason, rank
 from monitor.errors import TemplateError
-from monitor.models import Alert, RenderedAlert
+from monitor.models import Alert, RenderedAlert, Source
 from monitor.render_context import (
     SUBJECT_LIMIT,
     alert_context,

@@ -32,8 +32,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from monitor.decide import Reason, Source
-from monitor.models import Alert
+from monitor.decide import Reason
+from monitor.models import Alert, Source
 
 SUBJECT_LIMIT = 200
 SHORT_LIMIT = 200  # names, ids, labels

@@ -21,8 +21,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, or_, select, text, update
 
-from monitor.decide import PriorAlert, Silence, Source
-from monitor.models import Alert, RenderedAlert
+from monitor.decide import PriorAlert, Silence
+from monitor.models import Alert, RenderedAlert, Source
 from monitor.tables import ALERT, DELIVERY, DeliveryState, delivery_state, rendered_alert
 from monitor.tables_alerts import ALERT_SOURCE, SILENCE, silence_value, source_row, source_value
 

@@ -20,8 +20,8 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from monitor.config import AlertsConfig, Config
-from monitor.decide import Action, Decision, Policy, Source, decide
-from monitor.models import Alert
+from monitor.decide import Action, Decision, Policy, decide
+from monitor.models import Alert, Source
 from monitor.render import Renderer
 from monitor.schedule import next_digest_at
 from monitor.store import Store

@@ -16,7 +16,8 @@ from typing import Any
 from sqlalchemy import Index, RowMapping, Text
 from sqlmodel import Field, SQLModel
 
-from monitor.decide import Silence, Source
+from monitor.decide import Silence
+from monitor.models import Source
 from monitor.tables import UTCDateTime, table
 
 

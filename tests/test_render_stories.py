@@ -11,7 +11,8 @@ import pytest
 from markupsafe import escape
 
 from monitor.dead_letter import dead_letter_notice
-from monitor.decide import Reason, Source
+from monitor.decide import Reason
+from monitor.models import Source
 from monitor.render import DigestEntry, Renderer, sample_alert
 from monitor.render_context import MAX_SOURCES, sample_sources
 

@@ -19,8 +19,8 @@ from test_store import db_url, postgres_server  # noqa: F401  (fixtures: SQLite,
 
 from monitor.cli import main
 from monitor.config import Config
-from monitor.decide import Reason, Source
-from monitor.models import Alert, RenderedAlert
+from monitor.decide import Reason
+from monitor.models import Alert, RenderedAlert, Source
 from monitor.render import Renderer, sample_alert
 from monitor.store import Store
 from monitor.stories import record_shift
