@@ -20,15 +20,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from monitor.engine.gazetteer import OTHER_ACTORS, PRONOUNS, TRANSPARENT
 from monitor.engine.lexicon import (
     ACCORDING_TO,
     CLAUSE_BREAK,
-    OTHER_ACTORS,
     POSSESSED_WISH,
-    PRONOUNS,
     SPEECH_VERBS,
     STRONG_BREAK,
-    TRANSPARENT,
 )
 
 _POST_FRAME = re.compile(r",\s*([^,;]{1,90}?)\s+(" + SPEECH_VERBS.pattern + r")")

@@ -18,13 +18,8 @@ from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 from monitor.engine.attribution import NOBODY, Actors, SentenceReader, Speaker
-from monitor.engine.lexicon import (
-    NO_CHANGE,
-    OTHER_ACTORS,
-    PRONOUNS,
-    ROLE,
-    TRANSPARENT,
-)
+from monitor.engine.gazetteer import OTHER_ACTORS, PRONOUNS, ROLE, TRANSPARENT
+from monitor.engine.lexicon import NO_CHANGE
 from monitor.engine.patterns import normalize
 from monitor.engine.reading import CueReading, is_holder, read_cue
 from monitor.engine.rules import Stance
