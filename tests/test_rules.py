@@ -122,6 +122,51 @@ def test_shared_holders_file(tmp_path: Path) -> None:
     assert any("holder 'Nobody' is not defined in _holders.yaml" in p for p in found)
 
 
+CUE_SETS = """\
+cue_sets:
+  widget-praise:
+    terms:
+      widget: [widgets, gadgets]
+    supports: ["{widget} are (good|great)"]
+    opposes: ["{widget} are bad"]
+"""
+
+
+def test_shared_cue_sets_come_before_the_rules_own_cues(tmp_path: Path) -> None:
+    text = GOOD.replace(
+        'cues:\n  supports: ["widgets are good"]',
+        'cues:\n  use: [widget-praise]\n  supports: ["widgets rock"]',
+    )
+    rules, seeds = write(tmp_path, {"_cues.yaml": CUE_SETS, "a.yaml": text})
+    (stance,) = load_rules(rules, seeds)
+    assert stance.cues_re is not None
+    found = {
+        m.lastgroup
+        for text in ("gadgets are great", "widgets rock", "widgets are bad")
+        if (m := stance.cues_re.search(text))
+    }
+    assert found == {"supports", "opposes"}
+    assert stance.cues_re.search("gadgets are great").lastgroup == "supports"  # the set's term expanded
+    assert stance.cues_re.search("gadgets are terrible") is None
+
+
+def test_cue_set_problems_name_the_file_that_has_them(tmp_path: Path) -> None:
+    broken = CUE_SETS.replace('"{widget} are bad"', '"{widget} are (bad"')
+    text = GOOD.replace('cues:\n  supports: ["widgets are good"]', "cues:\n  use: [widget-praise, nonsense]")
+    found = problems(tmp_path, {"_cues.yaml": broken, "a.yaml": text})
+    cues_file = str(tmp_path / "rules" / "_cues.yaml")
+    assert any(
+        p.startswith(f"{cues_file}:6: cue_sets.widget-praise.opposes[0]: cue '{{widget}} are (bad'")
+        for p in found
+    ), found
+    assert any(
+        "a.yaml:12: cues.use[1]: cue set 'nonsense' is not defined in _cues.yaml (defined: widget-praise)"
+        in p
+        for p in found
+    ), found
+    assert len(found) == 2, found  # the broken cue once, where it is; nothing that follows from it
+
+
 def test_shipped_rules_load_and_quote_the_seed(root: Path) -> None:
     stances = load_rules(root / "rules", root / "seeds")
     ids = {s.id for s in stances}

@@ -26,6 +26,7 @@ from monitor.yamlsrc import PathKey, SourceMap, load_yaml, validate
 Baseline = Literal["supports", "opposes"]
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 HOLDERS_FILE = "_holders.yaml"
+CUES_FILE = "_cues.yaml"
 _STOPWORDS = {
     "the",
     "a",
@@ -67,6 +68,7 @@ class _QuoteSpec(_Strict):
 
 
 class _CueSpec(_Strict):
+    use: list[str] = Field(default_factory=list)  # cue sets from _cues.yaml, before the rule's own cues
     supports: list[str] = Field(default_factory=list)  # phrases that assert the proposition
     opposes: list[str] = Field(default_factory=list)  # phrases that assert its opposite
     restates: list[str] = Field(default_factory=list)  # stock restatements of the baseline, hedged or not
@@ -86,6 +88,18 @@ class _ExampleSpec(_Strict):
 
 class _HoldersSpec(_Strict):
     holders: dict[str, _HolderAliases]
+
+
+class _CueSet(_Strict):
+    terms: dict[str, list[str]] = Field(default_factory=dict)
+    supports: list[str] = Field(default_factory=list)
+    opposes: list[str] = Field(default_factory=list)
+    restates: list[str] = Field(default_factory=list)
+    ignore: list[str] = Field(default_factory=list)
+
+
+class _CueSetsSpec(_Strict):
+    cue_sets: dict[str, _CueSet]
 
 
 class _RuleSpec(_Strict):
@@ -233,16 +247,14 @@ def _index_terms(spec: _RuleSpec) -> tuple[str, ...]:
     return tuple(sorted(words))
 
 
-def _cues_regex(spec: _RuleSpec, terms: dict[str, tuple[str, ...]]) -> re.Pattern[str] | None:
+def _cues_regex(
+    cues: dict[str, tuple[str, ...]], terms: dict[str, tuple[str, ...]]
+) -> re.Pattern[str] | None:
     """One scan finds every cue: where kinds start at the same place, a restatement wins, then the longer."""
-    kinds = [
-        (k, tuple(getattr(spec.cues, k)))
-        for k in ("restates", "supports", "opposes")
-        if getattr(spec.cues, k)
-    ]
+    kinds = [(k, cues[k]) for k in ("restates", "supports", "opposes") if cues[k]]
     if not kinds:
         return None
-    return re.compile("|".join(cues_source(cues, terms, group=kind) for kind, cues in kinds))
+    return re.compile("|".join(cues_source(listed, terms, group=kind) for kind, listed in kinds))
 
 
 def _compile(
@@ -251,6 +263,7 @@ def _compile(
     smap: SourceMap,
     seeds: dict[str, Seed],
     holders: dict[str, _HolderAliases],
+    cue_sets: dict[str, _CueSet | None],
     problems: list[Problem],
 ) -> Stance | None:
     start = len(problems)
@@ -267,18 +280,40 @@ def _compile(
         holder = _HolderSpec(name=spec.holder, aliases=shared.aliases, **{"not": shared.not_})
     else:
         holder = spec.holder
-    terms = {**ENGINE_TERMS, **{k: tuple(v) for k, v in spec.terms.items()}}
+    used: list[_CueSet] = []
+    for i, name in enumerate(spec.cues.use):
+        if name not in cue_sets:
+            known = ", ".join(sorted(cue_sets)) or "none"
+            problems.append(
+                smap.problem(
+                    ("cues", "use", i), f"cue set {name!r} is not defined in {CUES_FILE} (defined: {known})"
+                )
+            )
+        elif (found := cue_sets[name]) is not None:  # None: broken, and reported where it is defined
+            used.append(found)
+    unresolved = len(used) != len(spec.cues.use)
+    terms = dict(ENGINE_TERMS)
+    for cue_set in used:
+        terms.update({k: tuple(v) for k, v in cue_set.terms.items()})
+    terms.update({k: tuple(v) for k, v in spec.terms.items()})
+    cues: dict[str, tuple[str, ...]] = {}
     compiled: dict[str, re.Pattern[str] | None] = {}
     for kind in ("supports", "opposes", "restates", "ignore"):  # each cue compiles, or the rule says which
-        cues: list[str] = getattr(spec.cues, kind)
-        for i, cue in enumerate(cues):
+        own: list[str] = getattr(spec.cues, kind)
+        for i, cue in enumerate(own):
             try:
                 compile_cue(cue, terms)  # our language yields valid regex source: no re.compile per cue
             except PatternError as exc:
                 problems.append(smap.problem(("cues", kind, i), f"cue {cue!r} does not compile: {exc}"))
+        cues[kind] = (*(c for cue_set in used for c in getattr(cue_set, kind)), *own)
         if len(problems) == start:
-            compiled[kind] = compile_cues(tuple(cues), terms)
-    if not spec.cues.supports and not spec.cues.opposes:
+            try:
+                compiled[kind] = compile_cues(cues[kind], terms)
+            except PatternError as exc:  # a shared cue broken by one of this rule's own terms
+                problems.append(
+                    smap.problem(("terms",), f"the rule's terms break a shared {kind} cue: {exc}")
+                )
+    if not cues["supports"] and not cues["opposes"] and not unresolved:
         problems.append(smap.problem(("cues",), "a rule needs at least one 'supports' or 'opposes' cue"))
     topic_res = []
     for g, group in enumerate(spec.topic):
@@ -321,7 +356,7 @@ def _compile(
         proposition=spec.proposition,
         baseline=spec.baseline,
         evidence=tuple(quotes),
-        cues_re=_cues_regex(spec, terms),
+        cues_re=_cues_regex(cues, terms),
         ignore_re=compiled.get("ignore"),
         severity=spec.severity,
         channels=tuple(spec.channels),
@@ -346,6 +381,7 @@ def load_rules(
     stances: list[Stance] = []
     first_file: dict[str, tuple[str, int | None]] = {}
     holders = _load_holders(rules_dir / HOLDERS_FILE, problems)
+    cue_sets = _load_cue_sets(rules_dir / CUES_FILE, problems)
     files = sorted(
         f for f in [*rules_dir.glob("*.yaml"), *rules_dir.glob("*.yml")] if not f.name.startswith("_")
     )
@@ -373,7 +409,7 @@ def load_rules(
                             _key("channels", i), f"channel {ch!r} is not defined in the configuration"
                         )
                     )
-        stance = _compile(spec, file, smap, seeds, holders, problems)
+        stance = _compile(spec, file, smap, seeds, holders, cue_sets, problems)
         if stance is not None:
             stances.append(stance)
     if problems:
@@ -388,6 +424,33 @@ def _load_holders(path: Path, problems: list[Problem]) -> dict[str, _HolderAlias
     raw, smap = load_yaml(path, problems)
     spec = validate(_HoldersSpec, raw, smap, problems) if raw is not None else None
     return dict(spec.holders) if spec else {}
+
+
+def _load_cue_sets(path: Path, problems: list[Problem]) -> dict[str, _CueSet | None]:
+    """Cue lists shared by several rules (``rules/_cues.yaml``): ``cue_sets: {NAME: {terms:, supports:, ...}}``.
+
+    Each set's cues are checked here, against the engine's terms and the set's own, and a broken one is
+    reported at its line in this file; a broken set maps to None so rules using it do not repeat the error.
+    """
+    if not path.exists():
+        return {}
+    raw, smap = load_yaml(path, problems)
+    spec = validate(_CueSetsSpec, raw, smap, problems) if raw is not None else None
+    if spec is None:
+        return {}
+    sets: dict[str, _CueSet | None] = {}
+    for name, cue_set in spec.cue_sets.items():
+        terms = {**ENGINE_TERMS, **{k: tuple(v) for k, v in cue_set.terms.items()}}
+        start = len(problems)
+        for kind in ("supports", "opposes", "restates", "ignore"):
+            for i, cue in enumerate(getattr(cue_set, kind)):
+                try:
+                    compile_cue(cue, terms)
+                except PatternError as exc:
+                    key = ("cue_sets", name, kind, i)
+                    problems.append(smap.problem(key, f"cue {cue!r} does not compile: {exc}"))
+        sets[name] = cue_set if len(problems) == start else None
+    return sets
 
 
 def _key(*parts: str | int) -> PathKey:
