@@ -235,3 +235,76 @@ def test_sanctions_on_other_targets_are_off_topic(shipped_engine: Engine) -> Non
 def test_a_fronted_background_clause_is_not_a_position(shipped_engine: Engine) -> None:
     text = "After the Council recognised Crimea as Russian in a draft, Kallas said the draft was withdrawn."
     assert verdict(shipped_engine, CRIMEA, text).label == "none"
+
+
+@pytest.mark.parametrize(
+    ("stance", "title", "text", "label"),
+    [
+        # a thing that "suggests" or "tells" is not a speaker: the EU official after the quote is
+        (
+            "eu-russia-bad-faith",
+            "",
+            "Moscow's refusal to send its negotiators tells you Russia is not serious about peace, Kallas said.",
+            "hold",
+        ),
+        # ... and a saying whose subject is "nothing" negates what it says
+        (
+            "eu-russia-bad-faith",
+            "",
+            "An EU spokesman said nothing in Moscow's behaviour suggested it was ready for peace.",
+            "hold",
+        ),
+        # "the EU's chief foreign affairs spokesperson": the possessive holder names the role
+        (
+            "eu-russia-bad-faith",
+            "",
+            "The EU's chief foreign affairs spokesperson said Russia was now negotiating in good faith.",
+            "shift",
+        ),
+        # somebody's earlier position, named as a thing, is background
+        (
+            SANCTIONS,
+            "",
+            "The tone marked a break with the bloc's repeated insistence that sanctions stay until Russia withdraws.",
+            "none",
+        ),
+        # a candidate does not speak for the administration, nor does the House
+        (
+            US_CRIMEA,
+            "",
+            "Republican nominee Donald Trump said he might recognise Crimea as Russian if elected.",
+            "none",
+        ),
+        (
+            US_CRIMEA,
+            "House passes bill barring US recognition of Crimea annexation",
+            "The vote was 400 to 20.",
+            "none",
+        ),
+        # "the ministers" refers back to the speaker of the sentence before
+        (
+            CRIMEA,
+            "",
+            "EU foreign ministers met in Luxembourg. Afterwards the ministers said they would accept Crimea as Russian.",
+            "shift",
+        ),
+        # a move made only on the baseline's own condition restates it
+        (
+            SANCTIONS,
+            "",
+            "A Commission spokesman said lifting sanctions was conceivable, but only once Russia complies with a peace deal.",
+            "hold",
+        ),
+        # a fronted "years after the annexation," is background only for what it holds
+        (
+            CRIMEA,
+            "",
+            "Ten years after the annexation of Crimea, the European Union says it does not and will not recognise it.",
+            "hold",
+        ),
+    ],
+)
+def test_speakers_things_and_conditions(
+    shipped_engine: Engine, stance: str, title: str, text: str, label: str
+) -> None:
+    assert verdict(shipped_engine, stance, text, title=title).label == label

@@ -115,7 +115,15 @@ _DEMONYM_BEFORE = re.compile(
 _FRONTED = re.compile(r"^(?:under|with|after|following|in|having|despite|amid|as part of|through)\b")
 _ACCORDING_LEAD = re.compile(r"^(?:according to|in the words of|citing)\s[^,]{1,60},\s*")
 _VIEW_LEAD = re.compile(r"^(?:for|in the view of|in the eyes of|to) ([^,]{2,40}?)(?:'s view)?,\s")
-_TITLE_BEFORE = re.compile(r"(?:former|ex-|then-|one-time)\s*(?:[\w'-]+\s+){0,2}$")
+_TITLE_BEFORE = re.compile(
+    r"(?:former|ex-|then-|one-time|(?:presidential )?(?:nominee|candidate|hopeful))\s*(?:[\w'-]+\s+){0,2}$"
+)
+# "Putin's decision to send ... tells you", "nothing in Russia's conduct suggested": a thing, not a speaker.
+_INANIMATE = re.compile(
+    r"^(?:nothing|everything|little|anything|(?:[\w'.-]+ ){0,4}?[\w.-]+'s? (?:\w+ )?(?:decision|conduct|moves?|"
+    r"behaviou?r|actions?|refusal|silence|record|attacks?|strikes|rhetoric|demands|offensive|troops|"
+    r"escalation|choice|failure))\b"
+)
 _ASKED_LEAD = re.compile(r"^(?:when |after being )?asked (?:whether|if|about|how|why)\b[^,]*,\s*")
 # Words allowed between two mentions that name one speaker ("EU sanctions envoy David O'Sullivan").
 CHAIN_GAP = 2
@@ -196,7 +204,9 @@ class SentenceReader:
             (m for m in self._mentions if m.start() >= begin and not TRANSPARENT.fullmatch(m.group(0))), None
         )
         if first is not None and len(_WORD.findall(self.text[begin : first.start()])) <= 2:
-            return self._resolve(self._phrase_from(first, first.end()), "subject")
+            rank = _TITLE_BEFORE.search(self.text, begin, first.start())  # "Republican nominee Donald Trump"
+            phrase = self._phrase_from(first, first.end())
+            return self._resolve(f"{rank.group(0)}{phrase}" if rank else phrase, "subject")
         if self.text.startswith('"'):
             post = _POST_FRAME.search(self.text)
             if post and self._has_actor(post.group(1)):
@@ -255,8 +265,10 @@ class SentenceReader:
         clause = self._clause_subject(lo, start)
         if clause.known:
             return clause
+        inanimate = 0
         for verb in reversed(before):  # innermost frame first; fall back outward when it names nobody
             found = self._speaker_before(verb.start())
+            inanimate += found.via == "inanimate"
             if found.via == "relay":
                 subject = self._first_actor(verb.end(), start)
                 if subject.known:
@@ -266,7 +278,7 @@ class SentenceReader:
         found = self._according_to(start, end)
         if found.known:
             return found
-        if not before:
+        if len(before) == inanimate:  # no frame before the cue, or only things that "show" or "suggest"
             for post in _POST_FRAME.finditer(self.text, end):  # "..., the EU's foreign policy chief said"
                 phrase = post.group(1)
                 if self._has_actor(phrase) and not self._relay_only(phrase):
@@ -320,7 +332,9 @@ class SentenceReader:
             return self._resolve(last.group(0), "quote-before")
         first = last
         for m in reversed(mentions[:-1]):
-            if len(_WORD.findall(self.text[m.end() : first.start()])) > CHAIN_GAP:
+            possessive = m.group(0).endswith("'s") or self.text.startswith("'s", m.end())
+            gap = CHAIN_GAP + 2 if possessive else CHAIN_GAP  # "the EU's lead foreign affairs spokesperson"
+            if len(_WORD.findall(self.text[m.end() : first.start()])) > gap:
                 break
             first = m
         lead = _TITLE_BEFORE.search(self.text, 0, first.start())
@@ -330,6 +344,8 @@ class SentenceReader:
             phrase = head.group(1)  # "analysts at a Brussels think tank": the analysts speak
         if self._relay_only(phrase):
             return Speaker(phrase, "relay")
+        if _INANIMATE.match(phrase):
+            return Speaker("", "inanimate")
         return Speaker(phrase, "quote-before")
 
     def _clause_subject(self, lo: int, start: int) -> Speaker:

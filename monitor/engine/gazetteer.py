@@ -125,6 +125,7 @@ OTHER_ACTORS = words_re(
     r"senators?",
     r"congress",
     r"the house",
+    r"house",  # "House passes bill ...": a headline drops the article ("White House" is longer, and wins)
     r"the senate",
     r"graham",
     r"blumenthal",
@@ -249,4 +250,13 @@ ROLE = words_re(
     r"ambassador",
 )
 
-PRONOUNS = words_re(r"he", r"she", r"they", r"we", r"the official", r"the minister", r"the spokes(?:wo)?man")
+PRONOUNS = words_re(
+    r"he",
+    r"she",
+    r"they",
+    r"we",
+    r"the officials?",
+    r"the ministers?",
+    r"the spokes(?:wo)?man",
+    r"the spokesperson",
+)

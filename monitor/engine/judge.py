@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import Protocol
 
 from monitor.engine.attribution import NOBODY, Actors, SentenceReader, Speaker
@@ -210,9 +211,31 @@ def _read_cues(reading: _ItemReading, stance: Stance) -> Iterable[CueReading]:
                 found.append((start, end, kind))
         previous_end = 0
         reader = reading.reader(i)
+        read = []
         for start, end, kind in sorted(found):
-            yield read_cue(sentence, text, reader, start, end, kind, stance, reading.item, previous_end)
+            read.append(
+                read_cue(sentence, text, reader, start, end, kind, stance, reading.item, previous_end)
+            )
             previous_end = end
+        yield from _conditioned(read, stance)
+
+
+def _conditioned(read: list[CueReading], stance: Stance) -> list[CueReading]:
+    """A move made only on the baseline's own condition restates it: "lifting sanctions is not unthinkable, but
+    only once Russia complies" -> hold. The condition is a restatement later in the sentence that opens with
+    "only"."""
+    condition = next(
+        (r for r in read if r.kind == "restates" and r.by_holder and r.cue.startswith("only ")), None
+    )
+    if condition is None:
+        return read
+    note = f"on condition: {condition.cue}"
+    return [
+        replace(r, side=stance.baseline, label="hold", negations=(*r.negations, note))
+        if r.label == "shift" and r.span[0] < condition.span[0]
+        else r
+        for r in read
+    ]
 
 
 def _score(best: CueReading, label: Label, count: int) -> float:

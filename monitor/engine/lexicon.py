@@ -202,6 +202,8 @@ NEGATORS = words_re(
     r"no longer",
     r"refus(?:e|es|ed|ing) to",
     r"reject(?:s|ed|ing)?",
+    r"rebuff(?:s|ed|ing)?",
+    r"(?:bill|law|act|measure|amendment|provision) barring",
     r"rul(?:e|es|ed|ing) out",
     r"warn(?:s|ed|ing)? against",
     r"(?:argued|argues|voted|votes|spoke|speaks|campaigned|came out|comes out|is|are|was|were) against",
@@ -338,6 +340,7 @@ NO_CHANGE = words_re(
 # A cue inside a question is not a position: "asked whether Washington was preparing to recognise ...".
 QUESTION = re.compile(
     r"(?<![\w-])(?:asked|asking|ask|wondered|wondering|question(?:ed)? (?:of )?)\s+(?:[\w'-]+\s+){0,2}?(?:whether|if)\b"
+    r"|(?<![\w-])asked by (?:[\w'-]+\s+){1,4}?(?:whether|if)\b"
     r"|(?<![\w-])asked about\b|(?<![\w-])(?:asked|pressed|questioned) (?:on|over)\b"
     r"|(?<![\w-])(?:split|divided|unclear|unsure|undecided|doubt|wonder|wonders|wondering) (?:on |about )?whether\b"
 )
@@ -355,7 +358,13 @@ CLOSED_ANSWER = re.compile(
 # Background, not a position: "Years before he became secretary of state, Rubio ...", "Back in 2014, ..."
 BACKGROUND = re.compile(
     r"(?<![\w-])(?:(?:years|months) before (?:he|she|they|it) (?:became|took office|was)|as a senator|back in (?:19|20)\d\d|"
-    r"(?:weeks|days|months|years) (?:before|after) (?:his|her|their|the) )"
+    r"(?:weeks|days|months|years) before (?:his|her|their|the) )"
+)
+# Somebody's earlier position, named as a thing: "a change from the High Representative's repeated charge that ...".
+EARLIER_POSITION = re.compile(
+    r"(?<![\w-])(?:[\w-]+'s?|its|his|her|their) (?:earlier|previous|repeated|past|long-standing|longstanding|"
+    r"original|initial|old|usual|customary|former) (?:charges?|insistence|claims?|calls?|warnings?|demands?|"
+    r"pledges?|line|view|assessment|accusations?|refrain|mantra|arguments?|position|stance)(?![\w-])"
 )
 # "X urged Y to ...": what follows is asked of Y. For a stance about the holder's own acts it is not the holder's act.
 REQUEST = re.compile(

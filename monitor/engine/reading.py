@@ -16,6 +16,7 @@ from monitor.engine.lexicon import (
     CLAUSE_BREAK,
     CLOSED_ANSWER,
     DENIAL,
+    EARLIER_POSITION,
     HEDGES,
     NEGATORS,
     OPEN_ANSWER,
@@ -83,6 +84,9 @@ def read_cue(
         if text.startswith(" against", verb.end()):
             said_not.append(f"{verb.group(0)} against")  # "warned against recognising ..."
         lo = max(lo, verb.end())
+        nobody = _NOBODY_SAYS.search(text, max(0, verb.start() - 70), verb.start())
+        if nobody:
+            said_not = [f"{nobody.group(1)} ... {verb.group(0)}"]
     for brk in CLAUSE_BREAK.finditer(text, lo, start):
         if (
             not re.fullmatch(r",\s", brk.group(0))
@@ -105,6 +109,8 @@ def read_cue(
     aside = ""  # why a cue the holder utters is still not the holder's position
     if BACKGROUND.search(text, 0, start):
         aside = "background"
+    elif _earlier_position(text, start):
+        aside = "background (an earlier position)"  # "softer than the bloc's earlier insistence that ..."
     elif _FRONTED_CLAUSE.match(text) and start < text.find(","):
         aside = (
             "background (a fronted 'after ...' clause)"  # "After Trump called off the summit, Kallas said"
@@ -163,6 +169,14 @@ def _addressee(text: str, start: int) -> str | None:
     return found.group(1)
 
 
+def _earlier_position(text: str, start: int) -> bool:
+    """Whether the cue is the content of somebody's earlier position named as a thing, in the same clause."""
+    found = None
+    for m in EARLIER_POSITION.finditer(text, max(0, start - 100), start):
+        found = m
+    return found is not None and not STRONG_BREAK.search(text, found.end(), start)
+
+
 _CLAUSE_INSIDE = re.compile(r"(?<![\w-])(?:he|she|they|it|we|i|that|who|which)(?![\w-])")
 
 
@@ -188,6 +202,10 @@ def _clause_has_subject(text: str) -> bool:
     )
 
 
+# "nothing in Russia's conduct suggested it was ready for peace": a saying whose subject is nothing.
+_NOBODY_SAYS = re.compile(
+    r"(?<![\w-])(nothing|no one|nobody|none|no sign|no evidence|no indication|no signal)(?![\w-])[^,;]{0,60}$"
+)
 _QUESTION_MARK = re.compile(r"[^.!?;:]*\?")  # the cue's sentence (or clause) ends with a question mark
 _FRONTED_CLAUSE = re.compile(
     r"^(?:after|following|before|since|when|as|once|while)\s+(?:[\w'-]+\s+){0,3}?(?:\w+ed|had|was|were|has)\b"
@@ -205,7 +223,7 @@ def _asked(text: str, start: int) -> bool:
     )
 
 
-_NO_LONGER = re.compile(r"(?<![\w-])(?:former|ex-|ex |then-|one-time)")
+_NO_LONGER = re.compile(r"(?<![\w-])(?:former|ex-|ex |then-|one-time|nominee|candidate|hopeful)")
 _FORMER = re.compile(r"(?:former|ex-|then-|one-time)\s*(?:[\w'-]+\s+){0,2}$")
 
 
