@@ -308,3 +308,35 @@ def test_speakers_things_and_conditions(
     shipped_engine: Engine, stance: str, title: str, text: str, label: str
 ) -> None:
     assert verdict(shipped_engine, stance, text, title=title).label == label
+
+
+@pytest.mark.parametrize(
+    ("stance", "text", "label"),
+    [
+        # a negator inside a cue's gap negates it: "sanctions [would not] be lifted" is a restatement
+        (SANCTIONS, "Kallas said sanctions on Russia would not be lifted.", "hold"),
+        (SANCTIONS, "Kallas said sanctions on Russia would be lifted.", "shift"),
+        # a negated noun phrase closed by its comma does not reach the cue after it
+        (
+            "eu-urges-us-pressure",
+            "Kallas said the pressure belongs on Moscow and not on Kyiv, urging Washington to point its leverage at Moscow.",
+            "hold",
+        ),
+        # declining to say whether is not an answer either way
+        (
+            US_CRIMEA,
+            "The White House press secretary declined to say whether Crimea is on the table.",
+            "none",
+        ),
+        # another country's ambassador posted in the holder's capital is not the holder
+        (
+            US_CRIMEA,
+            "Russia's ambassador in Washington said the US should accept Crimea as part of Russia.",
+            "none",
+        ),
+    ],
+)
+def test_negation_inside_cues_contrasts_and_non_answers(
+    shipped_engine: Engine, stance: str, text: str, label: str
+) -> None:
+    assert verdict(shipped_engine, stance, text).label == label

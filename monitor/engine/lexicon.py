@@ -189,6 +189,8 @@ SPEECH_VERBS = words_re(
 )
 ACCORDING_TO = re.compile(r"(?<![\w-])(?:according to|citing|in the words of)(?![\w-])")
 
+# Inside a cue's gap ("sanctions [would not] be lifted"): the plain negators, which no cue needs to list.
+INNER_NEGATORS = words_re(r"not", r"\w+n't", r"never", r"no longer", r"cannot")
 # Before a cue, in its clause: each of these turns the cue's polarity over. Two cancel ("did not rule out").
 NEGATORS = words_re(
     r"not",
@@ -341,6 +343,8 @@ NO_CHANGE = words_re(
 QUESTION = re.compile(
     r"(?<![\w-])(?:asked|asking|ask|wondered|wondering|question(?:ed)? (?:of )?)\s+(?:[\w'-]+\s+){0,2}?(?:whether|if)\b"
     r"|(?<![\w-])asked by (?:[\w'-]+\s+){1,4}?(?:whether|if)\b"
+    r"|(?<![\w-])(?:declin(?:e|es|ed|ing) to|would not|wouldn't|did not|didn't|refus(?:e|es|ed|ing) to) "
+    r"(?:say|comment on|confirm|specify|detail|disclose) (?:whether|if)\b"
     r"|(?<![\w-])asked about\b|(?<![\w-])(?:asked|pressed|questioned) (?:on|over)\b"
     r"|(?<![\w-])(?:split|divided|unclear|unsure|undecided|doubt|wonder|wonders|wondering) (?:on |about )?whether\b"
 )

@@ -18,6 +18,7 @@ from monitor.engine.lexicon import (
     DENIAL,
     EARLIER_POSITION,
     HEDGES,
+    INNER_NEGATORS,
     NEGATORS,
     OPEN_ANSWER,
     OPENING_UNDER_NEGATION,
@@ -95,10 +96,18 @@ def read_cue(
         ):
             lo = brk.end()
     window = text[lo:start]
-    negations = said_not + [m.group(0) for m in NEGATORS.finditer(window)]
+    contrasts = [(m.start(), m.end()) for m in _CONTRAST_NOT.finditer(text, max(0, lo - 4), start)]
+    negations = said_not + [  # not those in a contrast: "on the aggressor and not the victim, urging ..."
+        m.group(0)
+        for m in NEGATORS.finditer(text, lo, start)
+        if not any(a <= m.start() < b for a, b in contrasts)
+    ]
     denial = _denial_over(text, start)
     if denial and not any(n in denial.group(0) for n in negations):
         negations.append(denial.group(0))  # "denied reports that the US had agreed to recognise ..."
+    inner = _inner_negation(text[start:end], kind, stance)
+    if inner:
+        negations.append(inner)
     post = POST_NEGATORS.search(text[end:])
     if post:
         negations.append(post.group(0).strip())
@@ -169,6 +178,17 @@ def _addressee(text: str, start: int) -> str | None:
     return found.group(1)
 
 
+def _inner_negation(cue: str, kind: str, stance: Stance) -> str | None:
+    """A negator inside the cue's own gap ("sanctions would not be lifted"), unless the cue itself says it."""
+    found = INNER_NEGATORS.search(cue)
+    if found is None or kind not in stance.cue_forms:
+        return None
+    for source, own_negation in stance.cue_forms[kind]:
+        if re.fullmatch(source, cue):
+            return None if own_negation else found.group(0)
+    return None
+
+
 def _earlier_position(text: str, start: int) -> bool:
     """Whether the cue is the content of somebody's earlier position named as a thing, in the same clause."""
     found = None
@@ -202,6 +222,8 @@ def _clause_has_subject(text: str) -> bool:
     )
 
 
+# "on the aggressor and not the victim, urging ...": a negated noun phrase, closed by its comma.
+_CONTRAST_NOT = re.compile(r"(?<![\w-])(?:and|but|or) not (?:the |a |an |on |to )?[\w'-]+(?: [\w'-]+)?,")
 # "nothing in Russia's conduct suggested it was ready for peace": a saying whose subject is nothing.
 _NOBODY_SAYS = re.compile(
     r"(?<![\w-])(nothing|no one|nobody|none|no sign|no evidence|no indication|no signal)(?![\w-])[^,;]{0,60}$"
@@ -224,6 +246,8 @@ def _asked(text: str, start: int) -> bool:
 
 
 _NO_LONGER = re.compile(r"(?<![\w-])(?:former|ex-|ex |then-|one-time|nominee|candidate|hopeful)")
+# "Russia's ambassador in Washington", "the Kremlin's envoy to Brussels": another's official posted there.
+_PLACE_BEFORE = re.compile(r"[\w-]+'s? (?:[\w-]+ ){1,3}(?:in|to|at) (?:the )?$")
 _FORMER = re.compile(r"(?:former|ex-|then-|one-time)\s*(?:[\w'-]+\s+){0,2}$")
 
 
@@ -233,6 +257,8 @@ def is_holder(phrase: str, stance: Stance) -> bool:
     for m in stance.holder_re.finditer(phrase):
         if _FORMER.search(phrase[: m.start()]):
             continue  # "Former Secretary of State Pompeo" no longer speaks for the holder
+        if m.start() > 0 and _PLACE_BEFORE.search(phrase, 0, m.start()):
+            continue  # "Russia's ambassador in Washington": a place where somebody else speaks
         if stance.not_holder_re is None:
             return True
         if not any(

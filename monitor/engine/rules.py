@@ -24,6 +24,7 @@ from monitor.models import Label
 from monitor.yamlsrc import PathKey, SourceMap, load_yaml, validate
 
 Baseline = Literal["supports", "opposes"]
+_OWN_NEGATION = re.compile(r"(?<![\w-])(?:not|no|never|n't|\w+n't|cannot|without|nor|no longer)(?![\w-])")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 HOLDERS_FILE = "_holders.yaml"
 CUES_FILE = "_cues.yaml"
@@ -187,6 +188,9 @@ class Stance:
     baseline: Baseline
     evidence: tuple[Quote, ...]
     cues_re: re.Pattern[str] | None  # every cue, one named group per kind: restates, supports, opposes
+    # Each kind's cues in order, as (regex source, whether the cue itself says "not"): to tell which cue a
+    # match is, when a negator falls inside its gap ("sanctions would not be lifted").
+    cue_forms: dict[str, tuple[tuple[str, bool], ...]]
     ignore_re: re.Pattern[str] | None  # a cue overlapping one of these is not read
     severity: str
     channels: tuple[str, ...]
@@ -357,6 +361,10 @@ def _compile(
         baseline=spec.baseline,
         evidence=tuple(quotes),
         cues_re=_cues_regex(cues, terms),
+        cue_forms={
+            kind: tuple((compile_cue(c, terms), bool(_OWN_NEGATION.search(c))) for c in cues[kind])
+            for kind in ("supports", "opposes")
+        },
         ignore_re=compiled.get("ignore"),
         severity=spec.severity,
         channels=tuple(spec.channels),
