@@ -340,3 +340,49 @@ def test_negation_inside_cues_contrasts_and_non_answers(
     shipped_engine: Engine, stance: str, text: str, label: str
 ) -> None:
     assert verdict(shipped_engine, stance, text).label == label
+
+
+@pytest.mark.parametrize(
+    ("stance", "title", "text", "label"),
+    [
+        # a person the item calls a nominee or a former official does not speak for the holder anywhere in it
+        (
+            US_CRIMEA,
+            "Trump says he would look at recognising Crimea as Russian",
+            "Republican nominee Donald Trump told a news conference that he would be looking at it.",
+            "none",
+        ),
+        # "an analyst at the European Council on Foreign Relations" is an analyst, not the European Council
+        (
+            SANCTIONS,
+            "",
+            "The EU may have to ease its sanctions on Russia, an analyst at a Brussels think tank wrote.",
+            "none",
+        ),
+        # what others press the holder to do is not the holder's move
+        (
+            SANCTIONS,
+            "",
+            "Kallas said the EU could come under heavy pressure from Washington to ease sanctions on Russia.",
+            "none",
+        ),
+        # "she" after "Kallas told reporters" is Kallas, whoever spoke in the sentence before
+        (
+            "eu-urges-us-pressure",
+            "",
+            "Peskov called the bill blackmail. Kallas told reporters she hoped Washington would use its tools to pressure Moscow.",
+            "hold",
+        ),
+        # "wanted the agreements to ..." asks nothing of anybody: the holder's own view stands
+        (
+            "eu-russia-bad-faith",
+            "",
+            "Kallas said she was convinced Russia genuinely wanted the agreements to succeed and was acting in good faith.",
+            "shift",
+        ),
+    ],
+)
+def test_rank_analysts_pressure_and_pronouns(
+    shipped_engine: Engine, stance: str, title: str, text: str, label: str
+) -> None:
+    assert verdict(shipped_engine, stance, text, title=title).label == label

@@ -115,7 +115,7 @@ _DEMONYM_BEFORE = re.compile(
 _FRONTED = re.compile(r"^(?:under|with|after|following|in|having|despite|amid|as part of|through)\b")
 _ACCORDING_LEAD = re.compile(r"^(?:according to|in the words of|citing)\s[^,]{1,60},\s*")
 _VIEW_LEAD = re.compile(r"^(?:for|in the view of|in the eyes of|to) ([^,]{2,40}?)(?:'s view)?,\s")
-_TITLE_BEFORE = re.compile(
+RANK_BEFORE = re.compile(
     r"(?:former|ex-|then-|one-time|(?:presidential )?(?:nominee|candidate|hopeful))\s*(?:[\w'-]+\s+){0,2}$"
 )
 # "Putin's decision to send ... tells you", "nothing in Russia's conduct suggested": a thing, not a speaker.
@@ -204,7 +204,7 @@ class SentenceReader:
             (m for m in self._mentions if m.start() >= begin and not TRANSPARENT.fullmatch(m.group(0))), None
         )
         if first is not None and len(_WORD.findall(self.text[begin : first.start()])) <= 2:
-            rank = _TITLE_BEFORE.search(self.text, begin, first.start())  # "Republican nominee Donald Trump"
+            rank = RANK_BEFORE.search(self.text, begin, first.start())  # "Republican nominee Donald Trump"
             phrase = self._phrase_from(first, first.end())
             return self._resolve(f"{rank.group(0)}{phrase}" if rank else phrase, "subject")
         if self.text.startswith('"'):
@@ -329,6 +329,12 @@ class SentenceReader:
             return self._subject(verb_start)
         last = mentions[-1]
         if PRONOUNS.fullmatch(last.group(0)):
+            # "Kallas told reporters she hoped ...": the pronoun stands for this sentence's earlier speaker
+            earlier = [v for v in self.verbs if v.end() <= last.start()]
+            if earlier:
+                found = self._speaker_before(earlier[-1].start())
+                if found.known and not found.pronoun and found.via != "relay":
+                    return Speaker(found.phrase, "pronoun", pronoun=True)
             return self._resolve(last.group(0), "quote-before")
         first = last
         for m in reversed(mentions[:-1]):
@@ -337,7 +343,7 @@ class SentenceReader:
             if len(_WORD.findall(self.text[m.end() : first.start()])) > gap:
                 break
             first = m
-        lead = _TITLE_BEFORE.search(self.text, 0, first.start())
+        lead = RANK_BEFORE.search(self.text, 0, first.start())
         phrase = self.text[lead.start() if lead else first.start() : verb_start].strip()  # keep "former"
         head = _OF_PHRASE.match(phrase)
         if head and OTHER_ACTORS.fullmatch(head.group(1)):
@@ -416,6 +422,10 @@ class SentenceReader:
     def _has_actor(self, phrase: str) -> bool:
         return bool(self.actors.search(phrase))
 
+    def names_actor(self, phrase: str) -> bool:
+        """Whether ``phrase`` names an actor ("urged Washington to": yes; "wanted the agreements to": no)."""
+        return self._has_actor(phrase)
+
     def _first_actor(self, lo: int, hi: int) -> Speaker:
         for m in self._mentions:
             if lo <= m.start() and m.end() <= hi and not TRANSPARENT.fullmatch(m.group(0)):
@@ -465,6 +475,9 @@ class SentenceReader:
         return found
 
     def _resolve(self, phrase: str, via: str) -> Speaker:
+        head = _OF_PHRASE.match(phrase)
+        if head and OTHER_ACTORS.fullmatch(head.group(1)):
+            phrase = head.group(1)  # "an analyst at the European Council on Foreign Relations": the analyst
         if _STEPPED_DOWN.search(self.text) and not _NO_LONGER_WORD.search(phrase):
             phrase = f"former {phrase}"  # "Keith Kellogg, who stepped down as envoy, said ..."
         words = _WORD.findall(phrase)

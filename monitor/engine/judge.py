@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Protocol
 
-from monitor.engine.attribution import NOBODY, Actors, SentenceReader, Speaker
+from monitor.engine.attribution import NOBODY, RANK_BEFORE, Actors, SentenceReader, Speaker
 from monitor.engine.gazetteer import OTHER_ACTORS, PRONOUNS, ROLE, TRANSPARENT
 from monitor.engine.lexicon import NO_CHANGE
 from monitor.engine.patterns import normalize
@@ -110,6 +110,21 @@ class _ItemReading:
             at += len(text) + len(SENTENCE_JOINT)
         self.no_change = {bisect_right(self.offsets, m.start()) - 1 for m in NO_CHANGE.finditer(self.joined)}
         self._readers: dict[int, SentenceReader] = {}
+        self._demoted: set[str] | None = None
+
+    @property
+    def demoted(self) -> set[str]:
+        """People the item calls former officials or candidates anywhere ("Republican nominee Donald Trump"):
+        they do not speak for a holder in its other sentences either, where the item just says "Trump"."""
+        if self._demoted is None:
+            self._demoted = set()
+            for sentence, text in zip(self.sentences, self.normalized, strict=True):
+                for m in self.actors.finditer(text):
+                    written = sentence.text[m.start() : m.end()].split()
+                    person = bool(written) and all(w[:1].isupper() and not w.isupper() for w in written)
+                    if person and RANK_BEFORE.search(text, 0, m.start()):
+                        self._demoted.update({m.group(0), m.group(0).split()[-1]})  # and "Trump" alone
+        return self._demoted
 
     def cues(self, regex: re.Pattern[str] | None) -> dict[int, list[tuple[int, int, str]]]:
         """Scan the whole item once; file each cue under its sentence, with offsets into that sentence."""
@@ -171,7 +186,12 @@ def judge_stance(reading: _ItemReading, stance: Stance, full_text: str) -> Verdi
         return Verdict(stance.id, "none", reason="no cue of the stance occurs", trace=tuple(trace))
     for r in readings:
         trace.append(_describe(r, stance))
-    mine = [r for r in readings if r.by_holder and not r.aside]
+    demoted = reading.demoted
+    mine = [
+        r
+        for r in readings
+        if r.by_holder and not r.aside and not any(_names(d, r.speaker.phrase) for d in demoted)
+    ]
     if not mine:
         who = sorted({r.speaker.phrase for r in readings if r.speaker.known}) or ["nobody named"]
         reason = f"position taken by {', '.join(who)}, not by {stance.holder}"
@@ -236,6 +256,10 @@ def _conditioned(read: list[CueReading], stance: Stance) -> list[CueReading]:
         else r
         for r in read
     ]
+
+
+def _names(name: str, phrase: str) -> bool:
+    return re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", phrase) is not None
 
 
 def _score(best: CueReading, label: Label, count: int) -> float:

@@ -219,6 +219,7 @@ NEGATORS = words_re(
     r"block(?:s|ed|ing)?",
     r"veto(?:es|ed)?",
     r"(?:a )?(?:serious |grave |big |huge |historic )?(?:mistake|error)",
+    r"(?:would be|is|was|it's) wrong",
     r"out of the question",
     r"unacceptable",
     r"inappropriate",
@@ -264,7 +265,8 @@ _EVALUATIVE = (
     r"(?:not an option|out of the question|unacceptable|illegal|a red line|off the table|null and void|"
     r"not on the (?:agenda|cards|table)|not under (?:discussion|consideration)|not (?:being )?(?:considered|discussed)|"
     r"counterproductive|counter-productive|harmful|unhelpful|a bad idea|wrong|a gift to|rewarding|a reward for|"
-    r"not (?:the|our|its) (?:position|policy)(?: of [\w ]+)?|"
+    r"not (?:the|our|its|american|us|u\.s\.|eu|european|washington's|the bloc's|the union's) (?:position|policy)"
+    r"(?: of [\w ]+)?|"
     r"betray|a betrayal|reward aggression|damage|undermine|not something (?:we|i|they|he|she) (?:are|is|will be|would be)? ?(?:going to|will|would) do|poison(?: the atmosphere)?|(?:as )?(?:empty|hollow|meaningless|worthless)|"
     r"(?:a )?(?:serious |grave |big |huge |historic )?(?:mistake|error))"
 )

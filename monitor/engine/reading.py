@@ -118,6 +118,8 @@ def read_cue(
     aside = ""  # why a cue the holder utters is still not the holder's position
     if BACKGROUND.search(text, 0, start):
         aside = "background"
+    elif _pressed(text, start):
+        aside = "pressed by others"  # "Europe may come under heavy pressure to ease its sanctions"
     elif _earlier_position(text, start):
         aside = "background (an earlier position)"  # "softer than the bloc's earlier insistence that ..."
     elif _FRONTED_CLAUSE.match(text) and start < text.find(","):
@@ -138,7 +140,7 @@ def read_cue(
             aside = "asked as a question"
     elif stance.requests_to_others == "ignore":
         addressee = _addressee(text, start)
-        if addressee and not is_holder(addressee, stance):
+        if addressee and reader.names_actor(addressee) and not is_holder(addressee, stance):
             aside = f"asked of {addressee.strip()}"
     speaker = reader.speaker_at(start, end)
     if not speaker.known and item.voice and is_holder(normalize(item.voice), stance):
@@ -187,6 +189,19 @@ def _inner_negation(cue: str, kind: str, stance: Stance) -> str | None:
         if re.fullmatch(source, cue):
             return None if own_negation else found.group(0)
     return None
+
+
+_PRESSURE_TO = re.compile(
+    r"(?<![\w-])(?:under|faces?|facing|feels?|felt) (?:[\w-]+ ){0,2}pressure (?:from [^,;]{1,40} )?to\s"
+)
+
+
+def _pressed(text: str, start: int) -> bool:
+    """Whether the cue is what others press the speaker to do: "came under pressure from Washington to ..."."""
+    found = None
+    for m in _PRESSURE_TO.finditer(text, max(0, start - 100), start):
+        found = m
+    return found is not None and not STRONG_BREAK.search(text, found.end(), start)
 
 
 def _earlier_position(text: str, start: int) -> bool:
