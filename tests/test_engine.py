@@ -386,3 +386,55 @@ def test_rank_analysts_pressure_and_pronouns(
     shipped_engine: Engine, stance: str, title: str, text: str, label: str
 ) -> None:
     assert verdict(shipped_engine, stance, text, title=title).label == label
+
+
+@pytest.mark.parametrize(
+    ("stance", "text", "label"),
+    [
+        # a background sentence about a country does not take over "she"
+        (
+            SANCTIONS,
+            "Kallas spoke after the meeting. Russia seized the peninsula in 2014. She said the bloc could ease some sanctions on Russia at a ceasefire.",
+            "shift",
+        ),
+        # "called a report that ... false" denies what the report says
+        (
+            US_CRIMEA,
+            "The White House press secretary called a report that Washington would recognise Crimea as Russian false.",
+            "hold",
+        ),
+        # "the question of Crimea" is a noun, not "questioned": the double negative after it still opens the door
+        (
+            US_CRIMEA,
+            "The US envoy said the question of Crimea was on the table and that Washington would not rule out recognising it as Russian.",
+            "shift",
+        ),
+        # "has yet to show any real will" negates the will
+        ("eu-russia-bad-faith", "Costa said Moscow had yet to show any real will to end the war.", "hold"),
+        # former diplomats speculate; they do not relay the administration's words
+        (
+            US_CRIMEA,
+            "Several former diplomats say the administration is likely to offer Moscow recognition of Crimea.",
+            "none",
+        ),
+        # a sentence about Russia that also names China is still about Russia
+        (
+            "us-peace-engagement",
+            "Trump said he was ready to impose major sanctions on Russia and urged tariffs on China.",
+            "hold",
+        ),
+    ],
+)
+def test_pronouns_denials_and_off_topic_sentences(
+    shipped_engine: Engine, stance: str, text: str, label: str
+) -> None:
+    assert verdict(shipped_engine, stance, text).label == label
+
+
+def test_the_speaker_after_the_clause_is_the_sentences_speaker(shipped_engine: Engine) -> None:
+    """'The United States has the power ..., the EU's top diplomat said. She said ...': she is the diplomat."""
+    text = (
+        "The United States has the power to make Russia negotiate, the EU's top diplomat said on Sunday. "
+        "She said Moscow had no intention of ending the war."
+    )
+    assert verdict(shipped_engine, "eu-russia-bad-faith", text).label == "hold"

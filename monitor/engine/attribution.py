@@ -115,6 +115,9 @@ _DEMONYM_BEFORE = re.compile(
 _FRONTED = re.compile(r"^(?:under|with|after|following|in|having|despite|amid|as part of|through)\b")
 _ACCORDING_LEAD = re.compile(r"^(?:according to|in the words of|citing)\s[^,]{1,60},\s*")
 _VIEW_LEAD = re.compile(r"^(?:for|in the view of|in the eyes of|to) ([^,]{2,40}?)(?:'s view)?,\s")
+RANK_WORD = re.compile(
+    r"former|ex-|then-|one-time|nominee|candidate|hopeful"
+)  # cheap test before RANK_BEFORE
 RANK_BEFORE = re.compile(
     r"(?:former|ex-|then-|one-time|(?:presidential )?(?:nominee|candidate|hopeful))\s*(?:[\w'-]+\s+){0,2}$"
 )
@@ -155,9 +158,17 @@ class Actors:
 
     def __init__(self, generic: re.Pattern[str], holders: Sequence[re.Pattern[str]]) -> None:
         self.patterns = (generic, *holders)
+        self._found: dict[tuple[str, int, int], list[re.Match[str]]] = {}  # one item's phrases recur
 
     def finditer(self, text: str, pos: int = 0, endpos: int | None = None) -> list[re.Match[str]]:
         end = len(text) if endpos is None else endpos
+        key = (text, pos, end)
+        cached = self._found.get(key)
+        if cached is None:
+            cached = self._found[key] = self._finditer(text, pos, end)
+        return cached
+
+    def _finditer(self, text: str, pos: int, end: int) -> list[re.Match[str]]:
         found = [m for p in self.patterns for m in p.finditer(text, pos, end) if m.end() > m.start()]
         found.sort(key=lambda m: (m.start(), m.start() - m.end()))
         out: list[re.Match[str]] = []
@@ -203,6 +214,16 @@ class SentenceReader:
         first = next(
             (m for m in self._mentions if m.start() >= begin and not TRANSPARENT.fullmatch(m.group(0))), None
         )
+        post = _POST_FRAME.search(self.text)
+        if (  # "The United States has the power to ..., the EU's top diplomat said": the one who said it
+            first is not None
+            and post is not None
+            and post.start() > first.end()
+            and self._has_actor(post.group(1))
+            and not self._relay_only(post.group(1))
+            and not PRONOUNS.fullmatch(post.group(1).strip())
+        ):
+            return self._resolve(post.group(1).strip(' "'), "quote-after")
         if first is not None and len(_WORD.findall(self.text[begin : first.start()])) <= 2:
             rank = RANK_BEFORE.search(self.text, begin, first.start())  # "Republican nominee Donald Trump"
             phrase = self._phrase_from(first, first.end())
@@ -348,7 +369,7 @@ class SentenceReader:
         head = _OF_PHRASE.match(phrase)
         if head and OTHER_ACTORS.fullmatch(head.group(1)):
             phrase = head.group(1)  # "analysts at a Brussels think tank": the analysts speak
-        if self._relay_only(phrase):
+        if self._relay_only(phrase) and not _NO_LONGER_WORD.search(phrase):  # former diplomats speculate
             return Speaker(phrase, "relay")
         if _INANIMATE.match(phrase):
             return Speaker("", "inanimate")

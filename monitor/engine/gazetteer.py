@@ -260,3 +260,18 @@ PRONOUNS = words_re(
     r"the spokes(?:wo)?man",
     r"the spokesperson",
 )
+
+# Countries, capitals and governments as a sentence's subject: never what "she" or "he" refers back to.
+NOT_A_PERSON = words_re(
+    r"russia",
+    r"moscow",
+    r"the kremlin",
+    r"kremlin",
+    r"ukraine",
+    r"kyiv",
+    r"china",
+    r"beijing",
+    r"(?:the )?(?:russian|ukrainian) (?:army|forces|troops|military)",
+    r"the russians",
+    r"the ukrainians",
+)

@@ -18,8 +18,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Protocol
 
-from monitor.engine.attribution import NOBODY, RANK_BEFORE, Actors, SentenceReader, Speaker
-from monitor.engine.gazetteer import OTHER_ACTORS, PRONOUNS, ROLE, TRANSPARENT
+from monitor.engine.attribution import NOBODY, RANK_BEFORE, RANK_WORD, Actors, SentenceReader, Speaker
+from monitor.engine.gazetteer import NOT_A_PERSON, OTHER_ACTORS, PRONOUNS, ROLE, TRANSPARENT
 from monitor.engine.lexicon import NO_CHANGE
 from monitor.engine.patterns import normalize
 from monitor.engine.reading import CueReading, is_holder, read_cue
@@ -118,6 +118,8 @@ class _ItemReading:
         they do not speak for a holder in its other sentences either, where the item just says "Trump"."""
         if self._demoted is None:
             self._demoted = set()
+            if not RANK_WORD.search(self.joined):
+                return self._demoted
             for sentence, text in zip(self.sentences, self.normalized, strict=True):
                 for m in self.actors.finditer(text):
                     written = sentence.text[m.start() : m.end()].split()
@@ -151,9 +153,16 @@ class _ItemReading:
         # A headline's speaker is the body's "she" only when the headline names one.
         if i == 0:
             return NOBODY
-        speaker = self.reader(i - 1).main_speaker()
+        reader = self.reader(i - 1)
+        speaker = reader.main_speaker()
         if self.sentences[i - 1].is_title and not speaker.known:
             return NOBODY
+        if i > 1 and not reader.verbs and speaker.via == "subject" and NOT_A_PERSON.fullmatch(speaker.phrase):
+            # "Kallas said .... Russia seized the peninsula in 2014. She added ...": a background sentence about a
+            # country does not take over "she"
+            earlier = self.previous_speaker(i - 1)
+            if earlier.known:
+                return earlier
         return speaker
 
 
@@ -219,8 +228,12 @@ def _read_cues(reading: _ItemReading, stance: Stance) -> Iterable[CueReading]:
             )
     for i in sorted(hits):
         sentence, text = reading.sentences[i], reading.normalized[i]
-        if stance.off_topic_re is not None and stance.off_topic_re.search(text):
-            continue  # "EU lifts sanctions on Syria": the sentence is about another target
+        if (
+            stance.off_topic_re is not None
+            and stance.off_topic_re.search(text)
+            and not (stance.core_re is not None and stance.core_re.search(text))
+        ):
+            continue  # "EU lifts sanctions on Syria": the sentence is about another target (and not also Russia)
         ignored = [(m.start(), m.end()) for m in stance.ignore_re.finditer(text)] if stance.ignore_re else []
         matches = [m for m in hits[i] if not any(a < m[1] and m[0] < b for a, b in ignored)]
         # Where cues overlap, the one that starts first governs the other ("hold back on [further sanctions]",

@@ -220,6 +220,7 @@ NEGATORS = words_re(
     r"veto(?:es|ed)?",
     r"(?:a )?(?:serious |grave |big |huge |historic )?(?:mistake|error)",
     r"(?:would be|is|was|it's) wrong",
+    r"(?:has|had|have|is|was|are|were) yet to",
     r"out of the question",
     r"unacceptable",
     r"inappropriate",
@@ -231,7 +232,7 @@ NEGATORS = words_re(
     r"denounc(?:e|es|ed|ing)",
     r"deplor(?:e|es|ed|ing)",
     r"slam(?:s|med)?",
-    r"question(?:s|ed)?",
+    r"(?<!the )question(?:s|ed)?(?! of)",  # "questioned the plan", not "the question of Crimea"
     r"doubt(?:s|ed)?",
     r"instead of",
     r"call(?:s|ed|ing)? off",
@@ -283,6 +284,10 @@ DENIAL = re.compile(
     r"(?<![\w-])(?:den(?:y|ies|ied|ying)|dismiss(?:es|ed|ing)?|reject(?:s|ed|ing)?|refut(?:e|es|ed|ing)|"
     r"rebuff(?:s|ed)?|shot down|played down|pour(?:s|ed)? cold water on)\s+(?:\w+\s+){0,4}?"
     r"(?:reports?|claims?|suggestions?|speculation|rumou?rs?|allegations?|accounts?|talk|ideas?)\b"
+    # "called a newspaper report that Washington was preparing to ... false"
+    r"|(?<![\w-])call(?:s|ed|ing)? (?:a |an |the |these |those )?(?:[\w-]+ ){0,2}?(?:reports?|claims?|stor(?:y|ies)|"
+    r"suggestions?|speculation) that(?= [^.;]{1,160}[\s'\"](?:false|untrue|inaccurate|fake|baseless|nonsense|wrong|"
+    r"fabricated|fiction|misleading)\b)"
 )
 # Openings: the holder considers, or no longer excludes, the cue. A hedged shift is graded 'hedge'.
 HEDGES = words_re(
@@ -325,7 +330,8 @@ PARTIAL = words_re(
 )
 # Where a clause ends, for the reach of negation and of the subject.
 CLAUSE_BREAK = re.compile(
-    r"[;:]|,\s|\s(?:but|while|whereas|although|though|yet|however|and|as|because|since|after|before)\s"
+    r"[;:]|,\s|\s(?:but|while|whereas|although|though|(?<!has)(?<!had)(?<!have)(?<!is)(?<!was)(?<!are)(?<!were) yet|"
+    r"however|and|as|because|since|after|before)\s"
 )
 STRONG_BREAK = re.compile(r"[;]|\s(?:but|while|whereas|although|though|by contrast)\s|,\s(?:and|but)\s")
 
@@ -355,7 +361,8 @@ OPEN_ANSWER = re.compile(
     r"(?<![\w-])(?:(?:not|n't|cannot|can't)\s+(?:be\s+)?(?:rul(?:e|es|ed)\s+(?:\w+\s+)?out|exclud(?:ed|es|e))|not impossible|"
     r"did not exclude|didn't exclude|(?:said|answered|replied) yes|not closed|door (?:is |was |remains |stays )?open|"
     r"nothing (?:can|could) be excluded|nothing is excluded|all options|everything (?:is|will be) (?:on the table|looked at)|"
-    r"(?:never|not) meant to be permanent)"
+    r"(?:never|not) meant to be permanent|(?:for|up to) (?:the |a )?(?:final |eventual |peace )?(?:settlement|negotiations|"
+    r"talks|parties|deal) to (?:decide|determine|settle)|not prejudge)"
 )
 # The answer to a question that closes the door: 'Could the EU ever recognise Crimea? Kallas: "No. Never."'
 CLOSED_ANSWER = re.compile(

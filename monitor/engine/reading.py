@@ -218,7 +218,9 @@ _CLAUSE_INSIDE = re.compile(r"(?<![\w-])(?:he|she|they|it|we|i|that|who|which)(?
 def _denial_over(text: str, start: int) -> re.Match[str] | None:
     """A denial ("dismissed reports that") whose reach, up to the next verb of saying or clause, covers ``start``."""
     found = None
-    for m in DENIAL.finditer(text, 0, start):
+    for m in DENIAL.finditer(text):  # not cut at ``start``: "called a report that ... false" looks ahead
+        if m.start() >= start:
+            break
         found = m
     if found is None:
         return None
