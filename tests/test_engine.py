@@ -438,3 +438,11 @@ def test_the_speaker_after_the_clause_is_the_sentences_speaker(shipped_engine: E
         "She said Moscow had no intention of ending the war."
     )
     assert verdict(shipped_engine, "eu-russia-bad-faith", text).label == "hold"
+
+
+def test_a_negator_that_looks_ahead_into_the_cue_still_negates_it(shipped_engine: Engine) -> None:
+    """'stop' negates only before a verb in -ing, which is the cue itself: 'would stop sending envoys'."""
+    text = "Vance said the administration would stop sending envoys to broker talks between Moscow and Kyiv."
+    assert verdict(shipped_engine, "us-peace-engagement", text).label == "shift"
+    text = "Vance said the administration would keep sending envoys to broker talks between Moscow and Kyiv."
+    assert verdict(shipped_engine, "us-peace-engagement", text).label == "hold"

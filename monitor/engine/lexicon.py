@@ -252,7 +252,7 @@ NEGATORS = words_re(
     r"refrain(?:s|ed|ing)? from",
     r"hold(?:s|ing)? off(?: on)?",
     r"avoid(?:s|ed|ing)?",
-    r"(?:stop|stops|stopped|stopping|cease|ceases|ceased|halt|halts|halted) (?=\w+ing)",
+    r"(?:stop|stops|stopped|stopping|cease|ceases|ceased|halt|halts|halted)(?= \w+ing)",
     r"rather than",
     r"no question of",
 )

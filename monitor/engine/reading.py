@@ -93,14 +93,17 @@ def read_cue(
             not re.fullmatch(r",\s", brk.group(0))
             or sentence.is_title  # a headline's commas separate its claims: "Russia blocking peace, sanctions stay"
             or _clause_has_subject(text[brk.end() : start])
+            or _NEXT_REPORTED.match(text, brk.end())  # "..., and that the US would keep working"
         ):
             lo = brk.end()
     window = text[lo:start]
     contrasts = [(m.start(), m.end()) for m in _CONTRAST_NOT.finditer(text, max(0, lo - 4), start)]
     negations = said_not + [  # not those in a contrast: "on the aggressor and not the victim, urging ..."
         m.group(0)
-        for m in NEGATORS.finditer(text, lo, start)
-        if not any(a <= m.start() < b for a, b in contrasts)
+        for m in NEGATORS.finditer(
+            text, lo
+        )  # not cut at ``start``: "stop (?=sending)" looks ahead into the cue
+        if m.start() < start and not any(a <= m.start() < b for a, b in contrasts)
     ]
     denial = _denial_over(text, start)
     if denial and not any(n in denial.group(0) for n in negations):
@@ -245,6 +248,7 @@ _CONTRAST_NOT = re.compile(r"(?<![\w-])(?:and|but|or) not (?:the |a |an |on |to 
 _NOBODY_SAYS = re.compile(
     r"(?<![\w-])(nothing|no one|nobody|none|no sign|no evidence|no indication|no signal)(?![\w-])[^,;]{0,60}$"
 )
+_NEXT_REPORTED = re.compile(r"(?:and|but) (?:that|said|added|says|adds)\b")
 _QUESTION_MARK = re.compile(r"[^.!?;:]*\?")  # the cue's sentence (or clause) ends with a question mark
 _FRONTED_CLAUSE = re.compile(
     r"^(?:after|following|before|since|when|as|once|while)\s+(?:[\w'-]+\s+){0,3}?(?:\w+ed|had|was|were|has)\b"
