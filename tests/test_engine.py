@@ -446,3 +446,27 @@ def test_a_negator_that_looks_ahead_into_the_cue_still_negates_it(shipped_engine
     assert verdict(shipped_engine, "us-peace-engagement", text).label == "shift"
     text = "Vance said the administration would keep sending envoys to broker talks between Moscow and Kyiv."
     assert verdict(shipped_engine, "us-peace-engagement", text).label == "hold"
+
+
+@pytest.mark.parametrize(
+    ("stance", "text", "label"),
+    [
+        # "a senior fellow at a Washington think tank" is the fellow, not Washington
+        (
+            "us-peace-engagement",
+            "The United States appears to be quietly disengaging from Ukraine diplomacy, a senior fellow at a Washington think tank wrote.",
+            "none",
+        ),
+        # "would not stand in the way" of releasing frozen reserves is an opening, graded as a hedge
+        (
+            SANCTIONS,
+            "A Commission spokesperson said the EU would not stand in the way of returning part of Russia's frozen central bank reserves.",
+            "shift",
+        ),
+    ],
+)
+def test_outsiders_and_openings(shipped_engine: Engine, stance: str, text: str, label: str) -> None:
+    found = verdict(shipped_engine, stance, text)
+    assert found.label == label
+    if label == "shift":
+        assert found.grade == "hedge"

@@ -76,6 +76,11 @@ _PEOPLE = re.compile(
     r"historians?|lawyers?|officials?|diplomats?|commentators?|columnists?|writers?|authors?|envoys?|"
     r"ambassadors?|aides?|advisers?|advisors?)(?![\w-])"
 )
+# People who never speak for an institution they are "at" ("a senior fellow at a Washington think tank").
+_OUTSIDERS = re.compile(
+    r"(?<![\w-])(?:scholars?|researchers?|fellows?|professors?|academics?|economists?|analysts?|strategists?|"
+    r"historians?|lawyers?|commentators?|columnists?|writers?|authors?)(?![\w-])"
+)
 _NAME_START = re.compile(r"\s*(?:[A-Z][\w'.-]+\s+){1,3}[A-Z][\w'.-]+(?=[\s,])")
 _HEAD_PREPOSITION = re.compile(r"\s(?:on|about|over|to|at|in|after|before|for)\s")
 _INVERTED_FRAME = re.compile(
@@ -497,7 +502,7 @@ class SentenceReader:
 
     def _resolve(self, phrase: str, via: str) -> Speaker:
         head = _OF_PHRASE.match(phrase)
-        if head and OTHER_ACTORS.fullmatch(head.group(1)):
+        if head and (OTHER_ACTORS.fullmatch(head.group(1)) or _OUTSIDERS.search(head.group(1))):
             phrase = head.group(1)  # "an analyst at the European Council on Foreign Relations": the analyst
         if _STEPPED_DOWN.search(self.text) and not _NO_LONGER_WORD.search(phrase):
             phrase = f"former {phrase}"  # "Keith Kellogg, who stepped down as envoy, said ..."

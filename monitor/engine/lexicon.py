@@ -215,7 +215,7 @@ NEGATORS = words_re(
     r"oppos(?:e|es|ed|ing)",
     r"den(?:y|ies|ied)",
     r"dismiss(?:es|ed)?",
-    r"stand in the way of",
+    r"stand(?:s|ing)? in the way(?: of)?",
     r"block(?:s|ed|ing)?",
     r"veto(?:es|ed)?",
     r"(?:a )?(?:serious |grave |big |huge |historic )?(?:mistake|error)",
@@ -362,7 +362,8 @@ OPEN_ANSWER = re.compile(
     r"did not exclude|didn't exclude|(?:said|answered|replied) yes|not closed|door (?:is |was |remains |stays )?open|"
     r"nothing (?:can|could) be excluded|nothing is excluded|all options|everything (?:is|will be) (?:on the table|looked at)|"
     r"(?:never|not) meant to be permanent|(?:for|up to) (?:the |a )?(?:final |eventual |peace )?(?:settlement|negotiations|"
-    r"talks|parties|deal) to (?:decide|determine|settle)|not prejudge)"
+    r"talks|parties|deal) to (?:decide|determine|settle)|not prejudge|more ukrainian than (?:ukraine|the ukrainians)|"
+    r"if (?:kyiv|ukraine|the ukrainians|ukrainians) (?:decides?|agrees?|accepts?|can live with))"
 )
 # The answer to a question that closes the door: 'Could the EU ever recognise Crimea? Kallas: "No. Never."'
 CLOSED_ANSWER = re.compile(
