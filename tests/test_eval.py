@@ -99,7 +99,7 @@ def test_engine_meets_its_targets(shipped_engine: Engine, path: Path) -> None:
 
 
 # Figures on each never-tuned set when this engine was committed, less a small margin (docs/engine.md).
-VALIDATION_FLOORS = {"holdout-m.yaml": (0.95, 0.75, 0.80), "holdout-n.yaml": (0.85, 0.90, 0.80)}
+VALIDATION_FLOORS = {"holdout-m.yaml": (0.95, 0.75, 0.85)}
 
 
 @pytest.mark.parametrize("path", VALIDATION, ids=lambda p: p.name)
