@@ -470,3 +470,77 @@ def test_outsiders_and_openings(shipped_engine: Engine, stance: str, text: str, 
     assert found.label == label
     if label == "shift":
         assert found.grade == "hedge"
+
+
+@pytest.mark.parametrize(
+    ("stance", "title", "text", "label"),
+    [
+        # speculation is nobody's position, whoever speculates
+        (
+            SANCTIONS,
+            "",
+            "Some diplomats in Brussels speculated that the bloc could ease sanctions on Russia.",
+            "none",
+        ),
+        # "remarks by X that ...": X said it
+        (
+            "eu-russia-bad-faith",
+            "",
+            "Moscow welcomed remarks by the bloc's top diplomat on Sunday that Russia was now negotiating in good faith.",
+            "shift",
+        ),
+        # "..., who told an audience that ...": the one the relative clause is about said it
+        (
+            CRIMEA,
+            "",
+            "Zelensky rejected remarks by the Commission president, who told an audience in Berlin that the EU could accept Russian control of Crimea.",
+            "shift",
+        ),
+        # a headline's unknown name acting on an actor: the actor is the object, not the speaker
+        (
+            "us-peace-engagement",
+            "Ushakov calls Witkoff meeting useful, says US ready to keep working",
+            "The Kremlin aide spoke after the talks.",
+            "none",
+        ),
+        # "..., argues a senior fellow at a Brussels think tank": the fellow, not Brussels
+        (
+            SANCTIONS,
+            "",
+            "The EU may have to offer sanctions relief, argues a senior fellow at a Brussels think tank.",
+            "none",
+        ),
+        # "stop describing X as Y": the negation reaches Y across "as"
+        (
+            "eu-russia-bad-faith",
+            "",
+            "EU officials said the bloc would stop describing the talks as a Russian stalling tactic.",
+            "shift",
+        ),
+        # ", Russia answers with drones": a new clause, out of reach of "instead of" before it
+        (
+            "eu-russia-bad-faith",
+            "",
+            "Instead of a ceasefire, Russia answers with drones on civilians, the EU's spokesperson said.",
+            "hold",
+        ),
+        # "stopped short of promising any easing" negates the easing
+        (
+            SANCTIONS,
+            "",
+            "The EU's foreign ministers stopped short of promising any easing of sanctions on Russia.",
+            "hold",
+        ),
+        # "With Moscow asking the US to lift curbs, ...": Moscow's request, not the speaker's
+        (
+            "eu-urges-us-pressure",
+            "",
+            "With Moscow asking the United States to lift curbs on Aeroflot, an EU spokesperson said Washington must keep its sanctions.",
+            "hold",
+        ),
+    ],
+)
+def test_speculation_remarks_relatives_and_clauses(
+    shipped_engine: Engine, stance: str, title: str, text: str, label: str
+) -> None:
+    assert verdict(shipped_engine, stance, text, title=title).label == label

@@ -42,7 +42,8 @@ _FINITE_VERB = re.compile(
     r"\w+ed|\w+s)\b"
 )
 _LEAD_IN = re.compile(
-    r"^(?:after|before|in|at|on|during|following|speaking|arriving|asked|addressing|ahead of|despite|with|"
+    r"^(?:after|before|in|at|on|during|following|speaking|arriving|addressing|meeting|writing|visiting|briefing|"
+    r"chairing|hosting|travelling|traveling|asked|ahead of|despite|with|"
     r"while|as|since|when|once|for|from|by|because|although|though|(?:days|weeks|hours|months) (?:after|before)|"
     r"in an? [\w' -]+)\b[^,]{0,80},\s*"
 )
@@ -81,6 +82,16 @@ _OUTSIDERS = re.compile(
     r"(?<![\w-])(?:scholars?|researchers?|fellows?|professors?|academics?|economists?|analysts?|strategists?|"
     r"historians?|lawyers?|commentators?|columnists?|writers?|authors?)(?![\w-])"
 )
+_REMARKS_BY = re.compile(
+    r"(?<![\w-])(?:remarks|comments|statements?|words|claims?|assertion|warnings?|suggestion|admission|assurances?)"
+    r"(?: made)?(?: [\w-]+){0,3}? by ([^,;]{2,60}?)(?: on \w+| in [\w ]{1,20})? that\s"
+)
+# "Ushakov calls Witkoff meeting useful": an unknown name, a verb, then the actor it acts on.
+_OBJECT_AFTER_VERB = re.compile(
+    r"^([A-Z][\w'.-]+(?: [A-Z][\w'.-]+)?) (?:says|said|calls|called|tells|told|urges|urged|accuses|accused|praises|"
+    r"praised|hails|hailed|meets|met|warns|warned|slams|slammed|thanks|thanked|rebukes|rebuked) "
+)
+_LEADING_VERB = re.compile(r"(?:" + SPEECH_VERBS.pattern + r")\s+")
 _NAME_START = re.compile(r"\s*(?:[A-Z][\w'.-]+\s+){1,3}[A-Z][\w'.-]+(?=[\s,])")
 _HEAD_PREPOSITION = re.compile(r"\s(?:on|about|over|to|at|in|after|before|for)\s")
 _INVERTED_FRAME = re.compile(
@@ -288,7 +299,15 @@ class SentenceReader:
         framed = _ACCORDING_LEAD.match(self.text) or _VIEW_LEAD.match(self.text)
         if framed and framed.end() <= start:
             lo = max(lo, framed.end())  # "According to Kallas, Moscow's truce was PR": Moscow is talked about
+        remarks = self._remarks_by(start)
+        if remarks.known:
+            return remarks
         clause = self._clause_subject(lo, start)
+        if clause.known and clause.via == "main-clause" and not before:
+            # "Instead of a ceasefire, Russia answers with drones, the EU's spokesperson said": she said it
+            for post in _POST_FRAME.finditer(self.text, end):
+                if self._has_actor(post.group(1)) and not self._relay_only(post.group(1)):
+                    return self._resolve(post.group(1).strip(), "quote-after")
         if clause.known:
             return clause
         inanimate = 0
@@ -347,6 +366,13 @@ class SentenceReader:
             name = self._name_before(offset, verb_start)
             if name:
                 return Speaker(name, "quote-before")  # "Bolton said", "a Carnegie Europe scholar argues"
+            if self.text[offset:verb_start].strip() in (
+                "who",
+                "which",
+            ):  # "the Commission president, who told"
+                before = [m for m in self._mentions if m.end() <= offset and offset - m.end() <= 40]
+                if before:
+                    return self._resolve(self._chain_from(before), "quote-before")
             if self.text[offset:verb_start].strip():
                 return NOBODY
             earlier = [v for v in self.verbs if v.end() <= offset]
@@ -380,6 +406,28 @@ class SentenceReader:
             return Speaker("", "inanimate")
         return Speaker(phrase, "quote-before")
 
+    def _chain_from(self, mentions: list[re.Match[str]]) -> str:
+        """The phrase of the last mention and those chained to it ("the EU's top diplomat Kaja Kallas")."""
+        first = last = mentions[-1]
+        for m in reversed(mentions[:-1]):
+            if len(_WORD.findall(self.text[m.end() : first.start()])) > CHAIN_GAP:
+                break
+            first = m
+        return self.text[first.start() : last.end()]
+
+    def _remarks_by(self, start: int) -> Speaker:
+        """ "remarks by the bloc's top diplomat that the Kremlin had honoured the truce" -> the diplomat."""
+        found = None
+        for m in _REMARKS_BY.finditer(self.text, 0, start):
+            found = m
+        if (
+            found is None
+            or STRONG_BREAK.search(self.text, found.end(), start)
+            or not self._has_actor(found.group(1))
+        ):
+            return NOBODY
+        return self._resolve(found.group(1).strip(), "remarks-by")
+
     def _clause_subject(self, lo: int, start: int) -> Speaker:
         """The subject of a clause that begins after a break before the cue with an actor of its own."""
         found = NOBODY
@@ -388,7 +436,17 @@ class SentenceReader:
                 self._mention_ends_at(brk.start()) or _DEMONYM_BEFORE.search(self.text, 0, brk.start())
             ):
                 continue  # "Russia and Ukraine": one noun phrase, not a new clause
-            head = _SUBORDINATOR.sub("", self.text[brk.end() : start].lstrip())
+            raw = self.text[brk.end() : start].lstrip()
+            head = _SUBORDINATOR.sub("", raw)
+            subordinate = head != raw or brk.group(0).strip() not in {
+                ",",
+                ";",
+                ":",
+                "and",
+                "but",
+                "yet",
+                "however",
+            }
             m = self.actors.match(head)
             if not m and _ARTICLE.match(head):
                 # "a senior EU official", not "a meeting with Washington's envoy"
@@ -398,7 +456,7 @@ class SentenceReader:
                 continue
             rest = head[m.end() :]
             if not rest.strip() or _FINITE_VERB.match(rest):
-                found = self._resolve(m.group(0), "clause")
+                found = self._resolve(m.group(0), "clause" if subordinate else "main-clause")
         return found
 
     def _title_speaker(self) -> Speaker:
@@ -448,6 +506,16 @@ class SentenceReader:
     def _has_actor(self, phrase: str) -> bool:
         return bool(self.actors.search(phrase))
 
+    def starts_with_actor_and_verb(self, piece: str) -> bool:
+        """Whether ``piece`` opens a clause of its own: an actor, then a finite verb ("Russia answers with ...")."""
+        head = piece.lstrip()
+        m = self.actors.match(head)
+        return (
+            m is not None
+            and _FINITE_VERB.match(head[m.end() :]) is not None
+            and not PRONOUNS.fullmatch(m.group(0))
+        )
+
     def names_actor(self, phrase: str) -> bool:
         """Whether ``phrase`` names an actor ("urged Washington to": yes; "wanted the agreements to": no)."""
         return self._has_actor(phrase)
@@ -457,6 +525,14 @@ class SentenceReader:
             if lo <= m.start() and m.end() <= hi and not TRANSPARENT.fullmatch(m.group(0)):
                 if _ADDRESSED.search(self.text, max(lo, m.start() - 30), m.start()):
                     continue  # "urged the administration to ...": the one asked is not the subject
+                named = _OBJECT_AFTER_VERB.match(self.original[lo : m.start()])
+                if (
+                    named
+                    and named.group(1).lower()
+                    not in _NOT_NAMES | {"they", "we", "i", "you", "its", "his", "her"}
+                    and not self.actors.search(named.group(1).lower())
+                ):
+                    return Speaker(named.group(1).lower(), "subject")  # the unknown name acts on the actor
                 head = self.text[lo : m.end()]
                 breaks = list(CLAUSE_BREAK.finditer(head, 0, m.start() - lo))
                 head = head[breaks[-1].end() :] if breaks else head
@@ -501,6 +577,9 @@ class SentenceReader:
         return found
 
     def _resolve(self, phrase: str, via: str) -> Speaker:
+        verb = _LEADING_VERB.match(phrase)
+        if verb:
+            phrase = phrase[verb.end() :]  # "..., argues a senior fellow at a Brussels think tank"
         head = _OF_PHRASE.match(phrase)
         if head and (OTHER_ACTORS.fullmatch(head.group(1)) or _OUTSIDERS.search(head.group(1))):
             phrase = head.group(1)  # "an analyst at the European Council on Foreign Relations": the analyst

@@ -256,6 +256,8 @@ PRONOUNS = words_re(
     r"they",
     r"we",
     r"the officials?",
+    r"the envoys?",
+    r"the diplomat",
     r"the ministers?",
     r"the spokes(?:wo)?man",
     r"the spokesperson",

@@ -250,6 +250,7 @@ NEGATORS = words_re(
     r"exclud(?:e|es|ed|ing)",
     r"declin(?:e|es|ed|ing) to",
     r"refrain(?:s|ed|ing)? from",
+    r"stop(?:s|ped|ping)? short of",
     r"hold(?:s|ing)? off(?: on)?",
     r"avoid(?:s|ed|ing)?",
     r"(?:stop|stops|stopped|stopping|cease|ceases|ceased|halt|halts|halted)(?= \w+ing)",
@@ -363,7 +364,8 @@ OPEN_ANSWER = re.compile(
     r"nothing (?:can|could) be excluded|nothing is excluded|all options|everything (?:is|will be) (?:on the table|looked at)|"
     r"(?:never|not) meant to be permanent|(?:for|up to) (?:the |a )?(?:final |eventual |peace )?(?:settlement|negotiations|"
     r"talks|parties|deal) to (?:decide|determine|settle)|not prejudge|more ukrainian than (?:ukraine|the ukrainians)|"
-    r"if (?:kyiv|ukraine|the ukrainians|ukrainians) (?:decides?|agrees?|accepts?|can live with))"
+    r"if (?:kyiv|ukraine|the ukrainians|ukrainians) (?:decides?|agrees?|accepts?|can live with)|"
+    r"(?:we're|we are|we'll|we will) (?:going to )?(?:have to )?see\b|anything is possible|never say never)"
 )
 # The answer to a question that closes the door: 'Could the EU ever recognise Crimea? Kallas: "No. Never."'
 CLOSED_ANSWER = re.compile(

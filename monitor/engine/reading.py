@@ -79,20 +79,25 @@ def read_cue(
     previous_end: int,
 ) -> CueReading:
     lo = max(0, start - WINDOW, previous_end)  # a cue's negation does not reach back past another cue
+    speculated = False  # the verb of saying that frames the cue is "speculated": a guess, nobody's position
     said_not: list[str] = []  # "declined to say", "did not say": the saying itself is negated
     for verb in SPEECH_VERBS.finditer(text, lo, start):
         said_not = [m.group(0) for m in SAID_NOT.finditer(text, max(lo, verb.start() - 25), verb.start())]
         if text.startswith(" against", verb.end()):
             said_not.append(f"{verb.group(0)} against")  # "warned against recognising ..."
         lo = max(lo, verb.end())
+        speculated = _SPECULATION.fullmatch(verb.group(0)) is not None
         nobody = _NOBODY_SAYS.search(text, max(0, verb.start() - 70), verb.start())
         if nobody:
             said_not = [f"{nobody.group(1)} ... {verb.group(0)}"]
     for brk in CLAUSE_BREAK.finditer(text, lo, start):
+        if brk.group(0) == " as " and _DESCRIBED.search(text, max(0, brk.start() - 60), brk.start()):
+            continue  # "stop describing the talks as a stalling tactic": one clause
         if (
             not re.fullmatch(r",\s", brk.group(0))
             or sentence.is_title  # a headline's commas separate its claims: "Russia blocking peace, sanctions stay"
             or _clause_has_subject(text[brk.end() : start])
+            or reader.starts_with_actor_and_verb(text[brk.end() :])  # ", Russia answers with drones"
             or _NEXT_REPORTED.match(text, brk.end())  # "..., and that the US would keep working"
         ):
             lo = brk.end()
@@ -121,6 +126,8 @@ def read_cue(
     aside = ""  # why a cue the holder utters is still not the holder's position
     if BACKGROUND.search(text, 0, start):
         aside = "background"
+    elif speculated:
+        aside = "speculation"  # "some diplomats in Brussels speculated that the bloc could ..."
     elif _pressed(text, start):
         aside = "pressed by others"  # "Europe may come under heavy pressure to ease its sanctions"
     elif _earlier_position(text, start):
@@ -248,10 +255,16 @@ _CONTRAST_NOT = re.compile(r"(?<![\w-])(?:and|but|or) not (?:the |a |an |on |to 
 _NOBODY_SAYS = re.compile(
     r"(?<![\w-])(nothing|no one|nobody|none|no sign|no evidence|no indication|no signal)(?![\w-])[^,;]{0,60}$"
 )
+_SPECULATION = re.compile(r"speculat\w*|guess\w*|mused")
+_DESCRIBED = re.compile(
+    r"(?:describ|call|label|brand|characteri[sz]|see|saw|seen|view|regard|treat|portray)\w*"
+    r"(?:\s+[\w'-]+){0,5}$"
+)
 _NEXT_REPORTED = re.compile(r"(?:and|but) (?:that|said|added|says|adds)\b")
 _QUESTION_MARK = re.compile(r"[^.!?;:]*\?")  # the cue's sentence (or clause) ends with a question mark
 _FRONTED_CLAUSE = re.compile(
     r"^(?:after|following|before|since|when|as|once|while)\s+(?:[\w'-]+\s+){0,3}?(?:\w+ed|had|was|were|has)\b"
+    r"|^with\s+(?:[\w'-]+\s+){1,3}?\w+ing\b"  # "With Moscow asking the US to lift curbs, ...": its act, not the speaker's
 )
 
 
