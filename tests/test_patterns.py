@@ -41,6 +41,13 @@ def test_curly_quotes_and_dashes_are_straightened() -> None:
     assert matched("russia's claim", "Russia’s claim") == "russia's claim"
 
 
+def test_letter_classes_choose_one_letter() -> None:
+    assert matched("recogni[sz]ed crimea", "The EU never recognized Crimea") == "recognized crimea"
+    assert matched("recogni[sz]ed crimea", "the US recognised Crimea") == "recognised crimea"
+    assert matched("withdr[ae]w* from", "Washington withdrew from the talks") == "withdrew from"
+    assert matched("recogni[sz]ed crimea", "the US recognized-ish Crimea") is None
+
+
 @pytest.mark.parametrize(
     ("pattern", "message"),
     [
@@ -49,6 +56,7 @@ def test_curly_quotes_and_dashes_are_straightened() -> None:
         ("? x", "'?' must follow"),
         ("...", "at least one word"),
         ("honou?r*", "makes the whole word or group before it optional"),
+        ("out['\"]? of", "enclose letters to choose from"),
     ],
 )
 def test_bad_cues_say_why(pattern: str, message: str) -> None:

@@ -506,14 +506,16 @@ class SentenceReader:
     def _has_actor(self, phrase: str) -> bool:
         return bool(self.actors.search(phrase))
 
-    def starts_with_actor_and_verb(self, piece: str) -> bool:
-        """Whether ``piece`` opens a clause of its own: an actor, then a finite verb ("Russia answers with ...")."""
-        head = piece.lstrip()
-        m = self.actors.match(head)
+    def clause_opens_at(self, pos: int) -> bool:
+        """Whether a clause of its own opens at ``pos``: an actor, then a finite verb ("Russia answers with ...")."""
+        while pos < len(self.text) and self.text[pos] == " ":
+            pos += 1
+        m = next((m for m in self._mentions if m.start() >= pos), None)
         return (
             m is not None
-            and _FINITE_VERB.match(head[m.end() :]) is not None
+            and m.start() == pos
             and not PRONOUNS.fullmatch(m.group(0))
+            and _FINITE_VERB.match(self.text, m.end()) is not None
         )
 
     def names_actor(self, phrase: str) -> bool:

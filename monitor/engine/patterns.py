@@ -9,6 +9,7 @@ A cue is a phrase, matched on word boundaries, case-insensitively, with a little
 ``...``        a gap of up to eight words; ``..`` a gap of up to three
 ``{name}``     a named term list: the rule's ``terms`` or the engine's
 ``#``          a number: ``#th`` matches "20th"
+``[sz]``       one of these letters: ``recogni[sz]ed``, ``withdr[ae]w``
 =============  ==========================================================
 
 Everything else is literal. Text is matched after ``normalize``: lower case, straight quotes and dashes.
@@ -146,8 +147,19 @@ class _Parser:
             stem = tok.rstrip("*")
             if not stem:
                 raise PatternError("'*' must end a word, as in recogni*")
-            return re.escape(stem).replace("\\#", r"\d+") + r"[\w'-]*"
-        return re.escape(tok).replace("\\#", r"\d+")
+            return _literal(stem) + r"[\w'-]*"
+        return _literal(tok)
+
+
+def _literal(word: str) -> str:
+    """A word as regex source: '#' a number, '[sz]' one of the letters, everything else itself."""
+    source = _LETTERS.sub(lambda m: f"[{m.group(1)}]", re.escape(word).replace("\\#", r"\d+"))
+    if "\\[" in source or "\\]" in source:
+        raise PatternError(f"'[' and ']' enclose letters to choose from, as in recogni[sz]ed (got {word!r})")
+    return source
+
+
+_LETTERS = re.compile(r"\\\[([a-z]+)\\\]")
 
 
 _SEP = r"[\s,;:'\"()]+"  # not "-": "non-negotiable" must not match "negotiable"

@@ -97,7 +97,7 @@ def read_cue(
             not re.fullmatch(r",\s", brk.group(0))
             or sentence.is_title  # a headline's commas separate its claims: "Russia blocking peace, sanctions stay"
             or _clause_has_subject(text[brk.end() : start])
-            or reader.starts_with_actor_and_verb(text[brk.end() :])  # ", Russia answers with drones"
+            or reader.clause_opens_at(brk.end())  # ", Russia answers with drones"
             or _NEXT_REPORTED.match(text, brk.end())  # "..., and that the US would keep working"
         ):
             lo = brk.end()
