@@ -544,3 +544,42 @@ def test_speculation_remarks_relatives_and_clauses(
     shipped_engine: Engine, stance: str, title: str, text: str, label: str
 ) -> None:
     assert verdict(shipped_engine, stance, text, title=title).label == label
+
+
+@pytest.mark.parametrize(
+    ("stance", "title", "text", "label"),
+    [
+        # "think tank" is not a verb of thinking
+        (
+            US_CRIMEA,
+            "",
+            "Writing for a Washington think tank, two former diplomats argue the US could live with Russian control of Crimea. Recognising the annexation, they warn, would reward conquest.",
+            "none",
+        ),
+        # "..., argues a Carnegie analyst. She predicts ...": she is the analyst, not Washington
+        (
+            "us-peace-engagement",
+            "",
+            "Washington has let so many deadlines slide that Moscow ignores them, argues a Carnegie analyst. She predicts the administration will wind down its mediation by spring.",
+            "none",
+        ),
+        # a fronted "With X ..., " clause is circumstance, not the speaker's move
+        (
+            US_CRIMEA,
+            "",
+            "With Washington reportedly ready to recognise Crimea as Russian, some diplomats expect the EU to follow.",
+            "none",
+        ),
+        # a headline's verb before its first actor makes the actor its object
+        (
+            US_CRIMEA,
+            "European counter-proposal drops US clause on recognising Crimea",
+            "The text went to Kyiv.",
+            "none",
+        ),
+    ],
+)
+def test_frames_circumstances_and_headline_objects(
+    shipped_engine: Engine, stance: str, title: str, text: str, label: str
+) -> None:
+    assert verdict(shipped_engine, stance, text, title=title).label == label

@@ -92,10 +92,17 @@ _OBJECT_AFTER_VERB = re.compile(
     r"praised|hails|hailed|meets|met|warns|warned|slams|slammed|thanks|thanked|rebukes|rebuked) "
 )
 _LEADING_VERB = re.compile(r"(?:" + SPEECH_VERBS.pattern + r")\s+")
+# A headline's verb before its first actor: the actor is its object ("Counter-proposal drops US clause").
+_HEADLINE_VERB = re.compile(
+    r"(?<![\w-])(?:drops?|rejects?|backs?|blocks?|slams?|hails?|snubs?|defies|joins?|follows?|copies|adopts?|scraps?|"
+    r"dismisses|welcomes?|critici[sz]es|accuses|praises|presses|urges|warns|tells|asks|meets|eyes|weighs|mulls|"
+    r"challenges?|contradicts?|rebuffs?|overrules?|undercuts?)(?![\w-])"
+)
 _NAME_START = re.compile(r"\s*(?:[A-Z][\w'.-]+\s+){1,3}[A-Z][\w'.-]+(?=[\s,])")
 _HEAD_PREPOSITION = re.compile(r"\s(?:on|about|over|to|at|in|after|before|for)\s")
 _INVERTED_FRAME = re.compile(
-    r"[,'\"]\s*['\"]?\s*(?:said|says|added|wrote|declared|stated|noted|read (?:a|the) (?:statement|declaration) "
+    r"[,'\"]\s*['\"]?\s*(?:said|says|added|wrote|writes|declared|stated|noted|notes|argues|argued|warns|warned|"
+    r"predicts|predicted|concludes|concluded|insists|insisted|read (?:a|the) (?:statement|declaration) "
     r"(?:issued )?(?:by|from)|according to)\s+([^,;.]{1,80})"
 )
 _AGENT = re.compile(r"(?:^|\s)(?:by|among|within|for)\s+(?:the\s+)?$")
@@ -205,7 +212,10 @@ class Actors:
 class SentenceReader:
     """Attribution for one normalised sentence, given the actors the engine knows and the previous speaker."""
 
-    def __init__(self, text: str, actors: Actors, previous: Speaker, original: str = "") -> None:
+    def __init__(
+        self, text: str, actors: Actors, previous: Speaker, original: str = "", is_title: bool = False
+    ) -> None:
+        self.is_title = is_title
         self.original = original or text  # the sentence as written: capitals tell names from words
         self.text = text
         self.actors = actors
@@ -220,7 +230,7 @@ class SentenceReader:
         title = self._title_speaker()
         if title.known:
             return title
-        early = [v for v in self.verbs if len(_WORD.findall(self.text[: v.start()])) <= 4]
+        early = [v for v in self.verbs if 1 <= len(_WORD.findall(self.text[: v.start()])) <= 4]
         if early:  # "Bolton predicts Trump will walk out": the one who predicts
             found = self._speaker_before(early[0].start())
             if found.known and found.via != "relay":
@@ -240,6 +250,15 @@ class SentenceReader:
             and not PRONOUNS.fullmatch(post.group(1).strip())
         ):
             return self._resolve(post.group(1).strip(' "'), "quote-after")
+        inverted = list(_INVERTED_FRAME.finditer(self.text))
+        if (  # "Washington has let deadlines slide, argues a Carnegie analyst": the analyst
+            first is not None
+            and inverted
+            and inverted[-1].start() > first.end()
+            and (self._has_actor(inverted[-1].group(1)) or _PEOPLE.search(inverted[-1].group(1)))
+            and not self._relay_only(inverted[-1].group(1))
+        ):
+            return self._resolve(inverted[-1].group(1).strip(), "quote-after")
         if first is not None and len(_WORD.findall(self.text[begin : first.start()])) <= 2:
             rank = RANK_BEFORE.search(self.text, begin, first.start())  # "Republican nominee Donald Trump"
             phrase = self._phrase_from(first, first.end())
@@ -527,6 +546,13 @@ class SentenceReader:
             if lo <= m.start() and m.end() <= hi and not TRANSPARENT.fullmatch(m.group(0)):
                 if _ADDRESSED.search(self.text, max(lo, m.start() - 30), m.start()):
                     continue  # "urged the administration to ...": the one asked is not the subject
+                headline = (
+                    _HEADLINE_VERB.search(self.text, lo, m.start()) if self.is_title and lo == 0 else None
+                )
+                if (
+                    headline and headline.start() > 0
+                ):  # "European counter-proposal drops US clause": US is acted on
+                    return Speaker(self.text[: headline.start()].strip(), "subject")
                 named = _OBJECT_AFTER_VERB.match(self.original[lo : m.start()])
                 if (
                     named

@@ -144,7 +144,11 @@ class _ItemReading:
         found = self._readers.get(i)
         if found is None:
             found = SentenceReader(
-                self.normalized[i], self.actors, self.previous_speaker(i), self.sentences[i].text
+                self.normalized[i],
+                self.actors,
+                self.previous_speaker(i),
+                self.sentences[i].text,
+                is_title=self.sentences[i].is_title,
             )
             self._readers[i] = found
         return found

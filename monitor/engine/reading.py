@@ -264,7 +264,7 @@ _NEXT_REPORTED = re.compile(r"(?:and|but) (?:that|said|added|says|adds)\b")
 _QUESTION_MARK = re.compile(r"[^.!?;:]*\?")  # the cue's sentence (or clause) ends with a question mark
 _FRONTED_CLAUSE = re.compile(
     r"^(?:after|following|before|since|when|as|once|while)\s+(?:[\w'-]+\s+){0,3}?(?:\w+ed|had|was|were|has)\b"
-    r"|^with\s+(?:[\w'-]+\s+){1,3}?\w+ing\b"  # "With Moscow asking the US to lift curbs, ...": its act, not the speaker's
+    r"|^with\s+(?=[^,]{3,100},)"  # "With Moscow asking the US to lift curbs, ...": circumstance, not the speaker's act
 )
 
 
