@@ -3,25 +3,25 @@
 Run: ``make bench`` (or ``.venv/bin/python bench/engine_bench.py [--items N] [--rules N]``).
 Both figures are measured in the same run and reported with their ratio, so machine noise cancels out.
 The items are generated news-like sentences: most mention the shipped stances' topics (the hard case
-for routing), some mention the generated rules' topics, some nothing at all.
+for routing), some mention the generated rules' topics, some nothing at all. The generated rules are written as
+YAML beside copies of the shipped ones and loaded by ``load_rules``, so they take the engine's real path.
 """
 
 from __future__ import annotations
 
 import argparse
 import random
-import re
+import shutil
+import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 
 from monitor.engine import Engine, Stance, load_rules
-from monitor.engine.patterns import cues_source
-from monitor.engine.rules import _alias_regex
 from monitor.models import FeedItem
 
 ROOT = Path(__file__).resolve().parents[1]
-REC = {"rec": ("recogni*", "accept*")}
+SEED = ROOT / "seeds" / "2025-04-21-kallas-afp-interview.md"
+SEED_QUOTE = '"Crimea is Ukraine."'
 ACTORS = [
     "Kallas",
     "The Commission",
@@ -54,33 +54,30 @@ FILLER = [
 ]
 
 
-def generated_rules(base: Stance, count: int) -> list[Stance]:
-    out = []
+def generated_rules(count: int, folder: Path) -> list[Stance]:
+    """``count`` rules written as YAML next to the shipped ones and loaded by the real loader: each its own
+    holder and topic, with cues in the shipped rules' style (a term, a gap, a hedge)."""
+    rules = folder / "rules"
+    shutil.copytree(ROOT / "rules", rules)
     for i in range(count):
-        topic = f"topic{i}"
-        holder = f"holder{i}"
-        out.append(
-            replace(
-                base,
-                id=f"gen-{i}",
-                holder=holder,
-                holder_re=_alias_regex([holder, f"the {holder} council"]),
-                topic_res=(_alias_regex([topic, f"{topic}s"]),),
-                off_topic_re=None,
-                core_re=None,
-                requests_to_others="ignore",
-                ignore_re=None,
-                index_terms=(topic, f"{topic}s"),
-                cues_re=re.compile(
-                    cues_source(
-                        (f"{{rec}} ... {topic}", f"{topic} ... (could|may) change"), REC, group="supports"
-                    )
-                    + "|"
-                    + cues_source((f"{topic} (will|would) not change",), REC, group="opposes")
-                ),
-            )
+        topic, holder = f"topic{i}", f"holder{i}"
+        (rules / f"gen-{i}.yaml").write_text(
+            f"""id: gen-{i}
+holder: {{name: {holder}, aliases: [the {holder} council]}}
+topic: [{topic}, {topic}s]
+proposition: {topic} is good
+baseline: opposes
+evidence:
+  - seed: {SEED.name}
+    quote: {SEED_QUOTE}
+terms:
+  rec: [recogni*, accept*]
+cues:
+  supports: ["{{rec}} ... {topic}", "{topic} ... (could|may) change"]
+  opposes: ["{topic} (will|would) not change"]
+"""
         )
-    return out
+    return load_rules(rules, ROOT / "seeds")
 
 
 def make_items(n: int, topics: int, rng: random.Random) -> list[FeedItem]:
@@ -118,7 +115,8 @@ def main() -> None:
     rng = random.Random(7)
     items = make_items(args.items, args.rules, rng)
     small = Engine(shipped)
-    large = Engine([*shipped, *generated_rules(shipped[0], args.rules - len(shipped))])
+    with tempfile.TemporaryDirectory() as tmp:
+        large = Engine(generated_rules(args.rules - len(shipped), Path(tmp)))
     r_small = rate(small, items, args.repeat)
     r_large = rate(large, items, args.repeat)
     print(f"items: {len(items)}, best of {args.repeat} runs, one core")

@@ -110,6 +110,7 @@ class _ItemReading:
             at += len(text) + len(SENTENCE_JOINT)
         self.no_change = {bisect_right(self.offsets, m.start()) - 1 for m in NO_CHANGE.finditer(self.joined)}
         self._readers: dict[int, SentenceReader] = {}
+        self._scans: dict[re.Pattern[str], list[tuple[int, int, str]]] = {}
         self._demoted: set[str] | None = None
 
     @property
@@ -129,14 +130,20 @@ class _ItemReading:
         return self._demoted
 
     def cues(self, regex: re.Pattern[str] | None) -> dict[int, list[tuple[int, int, str]]]:
-        """Scan the whole item once; file each cue under its sentence, with offsets into that sentence."""
+        """Scan the whole item once; file each cue under its sentence, with offsets into that sentence.
+
+        Stances built from the same cues (a shared cue set, different holders) share one scan."""
         found: dict[int, list[tuple[int, int, str]]] = {}
         if regex is None:
             return found
-        for m in regex.finditer(self.joined):
-            i = bisect_right(self.offsets, m.start()) - 1
-            kind = m.lastgroup or "supports"
-            found.setdefault(i, []).append((m.start() - self.offsets[i], m.end() - self.offsets[i], kind))
+        matches = self._scans.get(regex)
+        if matches is None:
+            matches = self._scans[regex] = [
+                (m.start(), m.end(), m.lastgroup or "supports") for m in regex.finditer(self.joined)
+            ]
+        for start, end, kind in matches:
+            i = bisect_right(self.offsets, start) - 1
+            found.setdefault(i, []).append((start - self.offsets[i], end - self.offsets[i], kind))
         return found
 
     def reader(self, i: int) -> SentenceReader:
