@@ -583,3 +583,49 @@ def test_frames_circumstances_and_headline_objects(
     shipped_engine: Engine, stance: str, title: str, text: str, label: str
 ) -> None:
     assert verdict(shipped_engine, stance, text, title=title).label == label
+
+
+@pytest.mark.parametrize(
+    ("stance", "text", "label"),
+    [
+        # a report the holder denies later in the item is the report's, not the holder's position
+        (
+            US_CRIMEA,
+            "A Russian daily reported that Witkoff had told Putin that Washington could accept Crimea as Russian. "
+            "The State Department flatly denied the report, saying US policy had not changed.",
+            "hold",
+        ),
+        # a restatement the holder stopped making is a shift
+        (
+            CRIMEA,
+            "A draft of the EU Council conclusions drops the phrase 'illegal annexation' of Crimea, officials said.",
+            "shift",
+        ),
+        # ... but rejecting the illegal annexation is still a restatement
+        (CRIMEA, "The Union firmly rejects the illegal annexation of Crimea, EU leaders said.", "hold"),
+        # "has not accepted, and does not accept, X": one negation, said twice
+        (
+            CRIMEA,
+            "The Council recalled that the Union has not accepted, and does not accept, the annexation of Crimea.",
+            "hold",
+        ),
+        # "the chance that Washington quits": a prediction, not a position
+        (
+            "us-peace-engagement",
+            "Prediction markets now put the chance that Washington formally quits the talks at one in three.",
+            "none",
+        ),
+        # attacking someone for refusing to do X supports X
+        (US_CRIMEA, "Trump attacked Zelensky for refusing to give up Crimea to Russia.", "shift"),
+        # "finished with mediating" negates the mediation
+        (
+            "us-peace-engagement",
+            "Trump said the United States was finished with mediating between Russia and Ukraine.",
+            "shift",
+        ),
+    ],
+)
+def test_denied_reports_omissions_and_predictions(
+    shipped_engine: Engine, stance: str, text: str, label: str
+) -> None:
+    assert verdict(shipped_engine, stance, text).label == label

@@ -59,6 +59,7 @@ TRANSPARENT = words_re(
 
 # Actors that are nobody's holder unless a rule says so; and role nouns that introduce people.
 OTHER_ACTORS = words_re(
+    r"(?:some |several |many |most |other |a few |two |three )?capitals",  # member-state governments
     r"russia",
     r"russia's",
     r"moscow",

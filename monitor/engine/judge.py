@@ -113,6 +113,20 @@ class _ItemReading:
         self._scans: dict[re.Pattern[str], list[tuple[int, int, str]]] = {}
         self._demoted: set[str] | None = None
 
+    def report_denied_by(self, stance: Stance) -> int:
+        """The first sentence where the stance's holder denies a report ("called the report pure fiction"), or 0.
+
+        What the item reported before that sentence (a newsletter's claim, a Russian daily's story) is the report,
+        not the holder's position: the holder has just denied it."""
+        for i, text in enumerate(self.normalized):
+            if i == 0:
+                continue
+            for m in REPORT_DENIED.finditer(text):
+                speaker = self.reader(i).speaker_at(m.start(), m.end())
+                if speaker.known and is_holder(speaker.phrase, stance):
+                    return i
+        return 0
+
     @property
     def demoted(self) -> set[str]:
         """People the item calls former officials or candidates anywhere ("Republican nominee Donald Trump"):
@@ -207,10 +221,18 @@ def judge_stance(reading: _ItemReading, stance: Stance, full_text: str) -> Verdi
     for r in readings:
         trace.append(_describe(r, stance))
     demoted = reading.demoted
+    denied_before = reading.report_denied_by(stance)
+    if denied_before:
+        trace.append(
+            f"the holder denies the report in sentence {denied_before + 1}: shifts before it are the report's"
+        )
     mine = [
         r
         for r in readings
-        if r.by_holder and not r.aside and not any(_names(d, r.speaker.phrase) for d in demoted)
+        if r.by_holder
+        and not r.aside
+        and not any(_names(d, r.speaker.phrase) for d in demoted)
+        and not (r.label == "shift" and r.sentence.start < reading.sentences[denied_before].start)
     ]
     if not mine:
         who = sorted({r.speaker.phrase for r in readings if r.speaker.known}) or ["nobody named"]
@@ -280,6 +302,13 @@ def _conditioned(read: list[CueReading], stance: Stance) -> list[CueReading]:
         else r
         for r in read
     ]
+
+
+REPORT_DENIED = re.compile(
+    r"(?<![\w-])(?:call(?:s|ed|ing)?|dismiss(?:es|ed|ing)?|den(?:y|ies|ied|ying)|reject(?:s|ed|ing)?|brush(?:es|ed)? off|"
+    r"flatly denied|refut(?:e|es|ed|ing))\s+(?:the|this|that|these|those|such)\s+(?:[\w-]+\s+)?"
+    r"(?:report|reports|claim|claims|story|stories|account|rumou?rs?|speculation)\b"
+)
 
 
 def _names(name: str, phrase: str) -> bool:

@@ -210,7 +210,7 @@ NEGATORS = words_re(
     r"warn(?:s|ed|ing)? against",
     r"(?:argued|argues|voted|votes|spoke|speaks|campaigned|came out|comes out|is|are|was|were) against",
     r"omit(?:s|ted|ting)?",
-    r"drop(?:s|ped|ping)? (?:the |its |their )?(?:\w+ )?(?:line|pledge|reference|language|wording|commitment)",
+    r"drop(?:s|ped|ping)? (?:the |its |their )?(?:\w+ )?(?:line|pledge|reference|language|wording|commitment|phrase|words)",
     r"than (?:on|to|by|with)",
     r"oppos(?:e|es|ed|ing)",
     r"den(?:y|ies|ied)",
@@ -251,11 +251,21 @@ NEGATORS = words_re(
     r"declin(?:e|es|ed|ing) to",
     r"refrain(?:s|ed|ing)? from",
     r"stop(?:s|ped|ping)? short of",
+    r"(?:finished|done|through) with",
     r"hold(?:s|ing)? off(?: on)?",
     r"avoid(?:s|ed|ing)?",
     r"(?:stop|stops|stopped|stopping|cease|ceases|ceased|halt|halts|halted)(?= \w+ing)",
     r"rather than",
     r"no question of",
+)
+# Before a restatement, these say the holder stopped making it: "drafts drop the phrase 'illegal annexation'".
+OMISSION = words_re(
+    r"drop(?:s|ped|ping)? (?:the |its |their )?(?:\w+ )?(?:line|pledge|reference|language|wording|commitment|phrase|words)",
+    r"omit(?:s|ted|ting)?",
+    r"no longer (?:carr|contain|includ|us|mention|repeat|say|refer)\w*",
+    r"declin(?:e|es|ed|ing) to repeat",
+    r"remov(?:e|es|ed|ing) (?:the |its )?(?:\w+ )?(?:line|reference|phrase|wording|language|words)",
+    r"(?:stop|stops|stopped) (?:saying|repeating|calling|describing)",
 )
 # "Russia's request for sanctions relief": what follows is the possessor's wish, not the speaker's position.
 POSSESSED_WISH = re.compile(
@@ -343,6 +353,7 @@ NO_CHANGE = words_re(
     r"(?:position|policy|stance|line) (?:remains|remained|is|was) (?:unchanged|the same|firm|clear)",
     r"not moved (?:an inch|one inch|a millimetre|one millimetre|a millimeter|one millimeter)",
     r"(?:policy|position|stance) (?:has|had) not changed",
+    r"(?:position|policy|stance|line) (?:on [\w' ]{1,30} )?(?:has|had|have) not (?:moved|shifted|budged|changed)",
     r"nothing has changed",
     r"(?:remains|remain|stays|stay) unchanged",
     r"(?:that|this|it)(?: is|'s) not going to happen",
@@ -365,7 +376,8 @@ OPEN_ANSWER = re.compile(
     r"(?:never|not) meant to be permanent|(?:for|up to) (?:the |a )?(?:final |eventual |peace )?(?:settlement|negotiations|"
     r"talks|parties|deal) to (?:decide|determine|settle)|not prejudge|more ukrainian than (?:ukraine|the ukrainians)|"
     r"if (?:kyiv|ukraine|the ukrainians|ukrainians) (?:decides?|agrees?|accepts?|can live with)|"
-    r"(?:we're|we are|we'll|we will) (?:going to )?(?:have to )?see\b|anything is possible|never say never)"
+    r"(?:we're|we are|we'll|we will) (?:going to )?(?:have to )?see\b|anything is possible|never say never|"
+    r"(?:would|will) not be (?:the|an) obstacle|(?:would|will) have to be pragmatic)"
 )
 # The answer to a question that closes the door: 'Could the EU ever recognise Crimea? Kallas: "No. Never."'
 CLOSED_ANSWER = re.compile(

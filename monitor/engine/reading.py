@@ -20,6 +20,7 @@ from monitor.engine.lexicon import (
     HEDGES,
     INNER_NEGATORS,
     NEGATORS,
+    OMISSION,
     OPEN_ANSWER,
     OPENING_UNDER_NEGATION,
     PARTIAL,
@@ -99,10 +100,13 @@ def read_cue(
             or _clause_has_subject(text[brk.end() : start])
             or reader.clause_opens_at(brk.end())  # ", Russia answers with drones"
             or _NEXT_REPORTED.match(text, brk.end())  # "..., and that the US would keep working"
+            or _COORDINATED_NEGATION.match(text, brk.end())  # "has not accepted, and does not accept, ..."
         ):
             lo = brk.end()
     window = text[lo:start]
     contrasts = [(m.start(), m.end()) for m in _CONTRAST_NOT.finditer(text, max(0, lo - 4), start)]
+    # "attacked Zelensky for refusing to give up Crimea": the refusal is the one attacked, not the speaker's
+    contrasts += [(m.start(1), m.end(1)) for m in _BLAMED_REFUSAL.finditer(text, max(0, lo - 60), start)]
     negations = said_not + [  # not those in a contrast: "on the aggressor and not the victim, urging ..."
         m.group(0)
         for m in NEGATORS.finditer(
@@ -126,7 +130,7 @@ def read_cue(
     aside = ""  # why a cue the holder utters is still not the holder's position
     if BACKGROUND.search(text, 0, start):
         aside = "background"
-    elif speculated:
+    elif speculated or _SPECULATIVE_NOUN.search(text, max(0, start - 80), start):
         aside = "speculation"  # "some diplomats in Brussels speculated that the bloc could ..."
     elif _pressed(text, start):
         aside = "pressed by others"  # "Europe may come under heavy pressure to ease its sanctions"
@@ -158,7 +162,12 @@ def read_cue(
     by_holder = speaker.known and is_holder(speaker.phrase, stance)
     side: str
     if kind == "restates":
-        side = stance.baseline
+        # a restatement the holder stopped making ("the draft no longer carries the line that ...") is a shift
+        omitted = OMISSION.search(window)
+        if omitted:
+            negations.append(omitted.group(0))
+        opposite = "opposes" if stance.baseline == "supports" else "supports"
+        side = opposite if omitted else stance.baseline
     else:
         side = kind if len(negations) % 2 == 0 else ("opposes" if kind == "supports" else "supports")
     label: Label = ("hold" if side == stance.baseline else "shift") if by_holder and not aside else "none"
@@ -193,8 +202,10 @@ def _addressee(text: str, start: int) -> str | None:
 def _inner_negation(cue: str, kind: str, stance: Stance) -> str | None:
     """A negator inside the cue's own gap ("sanctions would not be lifted"), unless the cue itself says it."""
     found = INNER_NEGATORS.search(cue)
-    if found is None or kind not in stance.cue_forms:
-        return None
+    if found is None or kind not in stance.cue_forms or "," in cue[: found.start()]:
+        return (
+            None  # past a comma the negator is another clause's: "accept it, just as they never accepted ..."
+        )
     for source, own_negation in stance.cue_forms[kind]:
         if re.fullmatch(source, cue):
             return None if own_negation else found.group(0)
@@ -234,7 +245,10 @@ def _denial_over(text: str, start: int) -> re.Match[str] | None:
         found = m
     if found is None:
         return None
-    if SPEECH_VERBS.search(text, found.end(), start) or STRONG_BREAK.search(text, found.end(), start):
+    saying = [
+        v for v in SPEECH_VERBS.finditer(text, found.end(), start) if not text.startswith(" to ", v.end())
+    ]
+    if saying or STRONG_BREAK.search(text, found.end(), start):  # "had agreed to recognise" is what is denied
         return None
     return found
 
@@ -255,10 +269,20 @@ _CONTRAST_NOT = re.compile(r"(?<![\w-])(?:and|but|or) not (?:the |a |an |on |to 
 _NOBODY_SAYS = re.compile(
     r"(?<![\w-])(nothing|no one|nobody|none|no sign|no evidence|no indication|no signal)(?![\w-])[^,;]{0,60}$"
 )
+_SPECULATIVE_NOUN = re.compile(
+    r"(?<![\w-])(?:chances?|odds|probability|likelihood|prospects?|possibility) (?:is |are |was )?that\s[^,;]*$"
+)
 _SPECULATION = re.compile(r"speculat\w*|guess\w*|mused")
 _DESCRIBED = re.compile(
     r"(?:describ|call|label|brand|characteri[sz]|see|saw|seen|view|regard|treat|portray)\w*"
     r"(?:\s+[\w'-]+){0,5}$"
+)
+_BLAMED_REFUSAL = re.compile(
+    r"(?<![\w-])(?:attack|critici[sz]|blam|slam|fault|chid|rebuk|berat|lambast|scold)\w* (?:[\w'-]+ ){1,4}?for "
+    r"((?:refusing|declining|failing|not wanting) to)"
+)
+_COORDINATED_NEGATION = re.compile(
+    r"(?:and|or|nor) (?:does|do|did|will|would|has|have|can|could|shall) (?:not|never)\b"
 )
 _NEXT_REPORTED = re.compile(r"(?:and|but) (?:that|said|added|says|adds)\b")
 _QUESTION_MARK = re.compile(r"[^.!?;:]*\?")  # the cue's sentence (or clause) ends with a question mark
