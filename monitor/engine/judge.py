@@ -110,7 +110,7 @@ class _ItemReading:
             at += len(text) + len(SENTENCE_JOINT)
         self.no_change = {bisect_right(self.offsets, m.start()) - 1 for m in NO_CHANGE.finditer(self.joined)}
         self._readers: dict[int, SentenceReader] = {}
-        self._scans: dict[re.Pattern[str], list[tuple[int, int, str]]] = {}
+        self._scans: dict[int, list[tuple[int, int, str]]] = {}
         self._demoted: set[str] | None = None
 
     def report_denied_by(self, stance: Stance) -> int:
@@ -150,9 +150,9 @@ class _ItemReading:
         found: dict[int, list[tuple[int, int, str]]] = {}
         if regex is None:
             return found
-        matches = self._scans.get(regex)
+        matches = self._scans.get(id(regex))  # by identity: hashing a pattern hashes its whole source
         if matches is None:
-            matches = self._scans[regex] = [
+            matches = self._scans[id(regex)] = [
                 (m.start(), m.end(), m.lastgroup or "supports") for m in regex.finditer(self.joined)
             ]
         for start, end, kind in matches:
