@@ -629,3 +629,67 @@ def test_denied_reports_omissions_and_predictions(
     shipped_engine: Engine, stance: str, text: str, label: str
 ) -> None:
     assert verdict(shipped_engine, stance, text).label == label
+
+
+@pytest.mark.parametrize(
+    ("stance", "text", "label"),
+    [
+        # a sentence that opens with its condition asserts nothing inside it
+        (
+            "eu-russia-bad-faith",
+            '"If Russia keeps its commitments, we can talk about it," Kallas said.',
+            "none",
+        ),
+        # a relative clause describing another actor is a description, not the speaker's position
+        (
+            "eu-urges-us-pressure",
+            "Kallas said the United States, which has yet to impose secondary sanctions, has the power to force Moscow to talk.",
+            "hold",
+        ),
+        # "far too early to conclude" negates the conclusion
+        (
+            "eu-russia-bad-faith",
+            "An EU spokesperson said it was far too early to conclude Russia was acting in good faith.",
+            "hold",
+        ),
+        # "X was urged by Y to ...": Y asks
+        (
+            "eu-urges-us-pressure",
+            "The United States was urged by EU foreign ministers to follow through on its threats of sanctions against Russia.",
+            "hold",
+        ),
+        # "Charles Michel, attending in person, said": the one before the parenthetical speaks
+        (
+            CRIMEA,
+            "European Council President Charles Michel, attending in person, said the EU stands firmly by its non-recognition policy on Crimea.",
+            "hold",
+        ),
+        # "On Monday" is not somebody's name
+        (
+            SANCTIONS,
+            "On Monday the Council prolonged the bloc's economic restrictions on Russia for six months.",
+            "hold",
+        ),
+        # "Sikorski, whose country holds the EU presidency, said": Poland's minister, not the EU
+        (
+            SANCTIONS,
+            "Polish Foreign Minister Radoslaw Sikorski, whose country holds the rotating EU Council presidency, said the bloc should tighten oil sanctions on Russia.",
+            "none",
+        ),
+    ],
+)
+def test_conditions_relatives_passives_and_parentheticals(
+    shipped_engine: Engine, stance: str, text: str, label: str
+) -> None:
+    assert verdict(shipped_engine, stance, text).label == label
+
+
+def test_a_possessor_owns_the_recognition_it_makes(shipped_engine: Engine) -> None:
+    """'a framework that includes Washington's de jure recognition of Russian rule over Crimea': Washington's act."""
+    text = (
+        "Zelensky rejected a framework that, according to people familiar with it, includes Washington's de jure "
+        "recognition of Russian rule over Crimea."
+    )
+    assert verdict(shipped_engine, US_CRIMEA, text).label == "shift"
+    text = "Kyiv condemned Russia's recognition of Crimea's so-called independence in 2014."
+    assert verdict(shipped_engine, US_CRIMEA, text).label == "none"

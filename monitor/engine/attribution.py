@@ -84,7 +84,7 @@ _OUTSIDERS = re.compile(
 )
 _REMARKS_BY = re.compile(
     r"(?<![\w-])(?:remarks|comments|statements?|words|claims?|assertion|warnings?|suggestion|admission|assurances?)"
-    r"(?: made)?(?: [\w-]+){0,3}? by ([^,;]{2,60}?)(?: on \w+| in [\w ]{1,20})? that\s"
+    r"(?: made)?(?: [\w-]+){0,3}? by ([^,;]{2,60}?)(?: on \w+| in [\w ]{1,20})? (?:that|who)\s"
 )
 # "Ushakov calls Witkoff meeting useful": an unknown name, a verb, then the actor it acts on.
 _OBJECT_AFTER_VERB = re.compile(
@@ -97,6 +97,14 @@ _HEADLINE_VERB = re.compile(
     r"(?<![\w-])(?:drops?|rejects?|backs?|blocks?|slams?|hails?|snubs?|defies|joins?|follows?|copies|adopts?|scraps?|"
     r"dismisses|welcomes?|critici[sz]es|accuses|praises|presses|urges|warns|tells|asks|meets|eyes|weighs|mulls|"
     r"challenges?|contradicts?|rebuffs?|overrules?|undercuts?)(?![\w-])"
+)
+_RELATIVE = re.compile(r", (?:which|who) ")
+_PASSIVE_BY = re.compile(r" (?:was|were|is|are|has been|have been|had been) (?:\w+ ){0,2}?\w+ed by (?:the )?")
+_RELATIVE_ASIDE = re.compile(r",\s*(?:who|whose|which)\b[^,]*,?")
+_PARENTHETICAL = re.compile(r"(?:who|which|whose|[a-z]+ing|[a-z]+ed)\b")
+_NOT_A_NAME = re.compile(
+    r"\s*(?:On|In|At|After|Before|By|For|From|With|During|Since|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|"
+    r"Sunday|January|February|March|April|May|June|July|August|September|October|November|December)\b"
 )
 _NAME_START = re.compile(r"\s*(?:[A-Z][\w'.-]+\s+){1,3}[A-Z][\w'.-]+(?=[\s,])")
 _HEAD_PREPOSITION = re.compile(r"\s(?:on|about|over|to|at|in|after|before|for)\s")
@@ -291,8 +299,9 @@ class SentenceReader:
                 return answerer
         wishes = list(POSSESSED_WISH.finditer(self.text, max(0, start - 60), start))
         wish = wishes[-1] if wishes else None
-        if wish and self._has_actor(wish.group(1)) and not PRONOUNS.fullmatch(wish.group(1)):
-            return Speaker(wish.group(1), "wish")
+        owner = (wish.group(1) or wish.group(2)) if wish else None
+        if owner and self._has_actor(owner) and not PRONOUNS.fullmatch(owner):
+            return Speaker(owner, "wish")
         title = self._title_speaker()
         if title.known and start > len(title.phrase):
             head = _TITLE_SPEAKER.match(
@@ -381,6 +390,16 @@ class SentenceReader:
         breaks = list(CLAUSE_BREAK.finditer(window))
         offset = max(0, verb_start - 100) + (breaks[-1].end() if breaks else 0)
         mentions = [m for m in self._mentions if offset <= m.start() and m.end() <= verb_start]
+        base = max(0, verb_start - 100)
+        if not mentions and len(breaks) >= 2 and not self.text[offset:verb_start].strip():
+            # "Charles Michel, attending in person, said" / "Kurt Volker, who served as ..., said": the one before
+            # the parenthetical speaks
+            paren = window[breaks[-2].end() : breaks[-1].start()]
+            if _PARENTHETICAL.match(paren):
+                lo = base + (breaks[-3].end() if len(breaks) >= 3 else 0)
+                mentions = [
+                    m for m in self._mentions if lo <= m.start() and m.end() <= base + breaks[-2].start()
+                ]
         if not mentions:
             name = self._name_before(offset, verb_start)
             if name:
@@ -416,6 +435,7 @@ class SentenceReader:
             first = m
         lead = RANK_BEFORE.search(self.text, 0, first.start())
         phrase = self.text[lead.start() if lead else first.start() : verb_start].strip()  # keep "former"
+        phrase = _RELATIVE_ASIDE.sub("", phrase)  # "Sikorski, whose country holds the EU presidency, said"
         head = _OF_PHRASE.match(phrase)
         if head and OTHER_ACTORS.fullmatch(head.group(1)):
             phrase = head.group(1)  # "analysts at a Brussels think tank": the analysts speak
@@ -525,6 +545,20 @@ class SentenceReader:
     def _has_actor(self, phrase: str) -> bool:
         return bool(self.actors.search(phrase))
 
+    def relative_clause_about(self, start: int) -> str | None:
+        """The actor a ", which/who ..." clause holding ``start`` describes ("the US, which has yet to impose")."""
+        found = None
+        for m in _RELATIVE.finditer(self.text, max(0, start - 100), start):
+            found = m
+        if (
+            found is None
+            or "," in self.text[found.end() : start]
+            or SPEECH_VERBS.match(self.text, found.end())
+        ):
+            return None  # ", who told reporters that ...": a frame, not a description
+        before = [m for m in self._mentions if m.end() <= found.start() and found.start() - m.end() <= 2]
+        return before[-1].group(0) if before else None
+
     def clause_opens_at(self, pos: int) -> bool:
         """Whether a clause of its own opens at ``pos``: an actor, then a finite verb ("Russia answers with ...")."""
         while pos < len(self.text) and self.text[pos] == " ":
@@ -553,6 +587,13 @@ class SentenceReader:
                     headline and headline.start() > 0
                 ):  # "European counter-proposal drops US clause": US is acted on
                     return Speaker(self.text[: headline.start()].strip(), "subject")
+                if PRONOUNS.fullmatch(m.group(0)):
+                    return self._resolve(m.group(0), "subject")  # "At the same meeting, they ..."
+                agent = _PASSIVE_BY.match(self.text, m.end())
+                if agent:  # "The United States was urged by EU foreign ministers to ...": the ministers act
+                    by = self.actors.search(self.text, agent.end(), min(hi, agent.end() + 60))
+                    if by is not None and by.start() == agent.end():
+                        return self._resolve(self._chain_from([by]), "subject")
                 named = _OBJECT_AFTER_VERB.match(self.original[lo : m.start()])
                 if (
                     named
@@ -577,7 +618,11 @@ class SentenceReader:
             if not _VERB_FIRST.match(self.text, brk.end()):  # ", and urged ...": the same subject goes on
                 seg = brk.end()
         name = _NAME_START.match(self.original, seg) if not _title_case(self.original) else None
-        if name and not self.actors.search(self.text[seg : name.end()]):
+        if (
+            name
+            and not self.actors.search(self.text[seg : name.end()])
+            and not _NOT_A_NAME.match(name.group(0))
+        ):
             return Speaker(
                 self.text[seg : name.end()].strip(), "subject"
             )  # "Kurt Volker, ..., said": not known

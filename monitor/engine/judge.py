@@ -286,12 +286,16 @@ def _read_cues(reading: _ItemReading, stance: Stance) -> Iterable[CueReading]:
         yield from _conditioned(read, stance)
 
 
+_CONDITION_CUE = re.compile(r"only |step by step|gradual|phased|strictly conditional|conditional on")
+
+
 def _conditioned(read: list[CueReading], stance: Stance) -> list[CueReading]:
     """A move made only on the baseline's own condition restates it: "lifting sanctions is not unthinkable, but
     only once Russia complies" -> hold. The condition is a restatement later in the sentence that opens with
     "only"."""
     condition = next(
-        (r for r in read if r.kind == "restates" and r.by_holder and r.cue.startswith("only ")), None
+        (r for r in read if r.kind == "restates" and r.by_holder and _CONDITION_CUE.match(r.cue.lower())),
+        None,
     )
     if condition is None:
         return read

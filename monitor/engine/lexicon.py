@@ -221,6 +221,7 @@ NEGATORS = words_re(
     r"(?:a )?(?:serious |grave |big |huge |historic )?(?:mistake|error)",
     r"(?:would be|is|was|it's) wrong",
     r"(?:has|had|have|is|was|are|were) yet to",
+    r"(?:far )?too (?:early|soon) to (?:conclude|say|judge|tell|speak of|talk of|call)",
     r"out of the question",
     r"unacceptable",
     r"inappropriate",
@@ -271,6 +272,8 @@ OMISSION = words_re(
 POSSESSED_WISH = re.compile(
     r"((?<![\w-])russian|[\w-]+'s?) (?:\w+ )?(?:request|requests|demand|demands|call|calls|push|bid|plea|wish|wishes|desire|insistence|"
     r"proposal|offer|hopes?|goal|aim)s? (?:for|to|that|of)\b"
+    # "Washington's de jure recognition of Russian rule": the possessor's act
+    r"|((?<![\w-])[\w-]+'s?) (?:de jure |de facto |formal |eventual |possible )?(?:recognition|acceptance|endorsement) of\b"
 )
 # After a cue, in its clause: evaluative predicates that oppose what the cue names.
 _EVALUATIVE = (
@@ -293,7 +296,7 @@ POST_NEGATORS = re.compile(
 # "denied reports that ...", "dismissed speculation that ...": everything after it in the sentence is denied.
 DENIAL = re.compile(
     r"(?<![\w-])(?:den(?:y|ies|ied|ying)|dismiss(?:es|ed|ing)?|reject(?:s|ed|ing)?|refut(?:e|es|ed|ing)|"
-    r"rebuff(?:s|ed)?|shot down|played down|pour(?:s|ed)? cold water on)\s+(?:\w+\s+){0,4}?"
+    r"rebuff(?:s|ed)?|shot down|played down|pour(?:s|ed)? cold water on)\s+(?:[\w\"']+\s+){0,6}?"
     r"(?:reports?|claims?|suggestions?|speculation|rumou?rs?|allegations?|accounts?|talk|ideas?)\b"
     # "called a newspaper report that Washington was preparing to ... false"
     r"|(?<![\w-])call(?:s|ed|ing)? (?:a |an |the |these |those )?(?:[\w-]+ ){0,2}?(?:reports?|claims?|stor(?:y|ies)|"

@@ -101,6 +101,9 @@ def read_cue(
             or reader.clause_opens_at(brk.end())  # ", Russia answers with drones"
             or _NEXT_REPORTED.match(text, brk.end())  # "..., and that the US would keep working"
             or _COORDINATED_NEGATION.match(text, brk.end())  # "has not accepted, and does not accept, ..."
+            or _COORDINATED_PREDICATE.match(
+                text, brk.end()
+            )  # "... would not be recognised, and slapped bans on"
         ):
             lo = brk.end()
     window = text[lo:start]
@@ -130,6 +133,10 @@ def read_cue(
     aside = ""  # why a cue the holder utters is still not the holder's position
     if BACKGROUND.search(text, 0, start):
         aside = "background"
+    elif _IF_CLAUSE.match(text[:start]):
+        aside = "a condition"  # "if Russia keeps its commitments, we can talk about ...": nothing asserted
+    elif (relative := reader.relative_clause_about(start)) and not is_holder(relative, stance):
+        aside = f"said of {relative}"  # "the United States, which has yet to impose sanctions, ..."
     elif speculated or _SPECULATIVE_NOUN.search(text, max(0, start - 80), start):
         aside = "speculation"  # "some diplomats in Brussels speculated that the bloc could ..."
     elif _pressed(text, start):
@@ -194,7 +201,11 @@ def _addressee(text: str, start: int) -> str | None:
             m.group(1)
         ):  # "told reporters he believed Putin wanted to": not a request
             found = m
-    if found is None or STRONG_BREAK.search(text, found.end(), start):
+    if (
+        found is None
+        or STRONG_BREAK.search(text, found.end(), start)
+        or SPEECH_VERBS.search(text, found.end(), start)
+    ):
         return None
     return found.group(1)
 
@@ -264,11 +275,14 @@ def _clause_has_subject(text: str) -> bool:
 
 
 # "on the aggressor and not the victim, urging ...": a negated noun phrase, closed by its comma.
-_CONTRAST_NOT = re.compile(r"(?<![\w-])(?:and|but|or) not (?:the |a |an |on |to )?[\w'-]+(?: [\w'-]+)?,")
+_CONTRAST_NOT = re.compile(
+    r"(?:(?<![\w-])(?:and|but|or) |, )not (?:the |a |an |on |to )?[\w'-]+(?: [\w'-]+)?,"
+)
 # "nothing in Russia's conduct suggested it was ready for peace": a saying whose subject is nothing.
 _NOBODY_SAYS = re.compile(
     r"(?<![\w-])(nothing|no one|nobody|none|no sign|no evidence|no indication|no signal)(?![\w-])[^,;]{0,60}$"
 )
+_IF_CLAUSE = re.compile(r"[\"'(]?\s*if\s[^,;:]*$")  # a sentence that opens with its condition, up to the cue
 _SPECULATIVE_NOUN = re.compile(
     r"(?<![\w-])(?:chances?|odds|probability|likelihood|prospects?|possibility) (?:is |are |was )?that\s[^,;]*$"
 )
@@ -281,6 +295,7 @@ _BLAMED_REFUSAL = re.compile(
     r"(?<![\w-])(?:attack|critici[sz]|blam|slam|fault|chid|rebuk|berat|lambast|scold)\w* (?:[\w'-]+ ){1,4}?for "
     r"((?:refusing|declining|failing|not wanting) to)"
 )
+_COORDINATED_PREDICATE = re.compile(r"(?:and|but) (?:then |also )?[a-z]+ed\b")
 _COORDINATED_NEGATION = re.compile(
     r"(?:and|or|nor) (?:does|do|did|will|would|has|have|can|could|shall) (?:not|never)\b"
 )
