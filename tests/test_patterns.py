@@ -65,3 +65,38 @@ def test_bad_cues_say_why(pattern: str, message: str) -> None:
         match=message.replace("(", r"\(").replace("?", r"\?").replace("{", r"\{").replace("}", r"\}"),
     ):
         compile_cues((pattern,), TERMS)
+
+
+def test_first_words_know_where_a_cue_can_start() -> None:
+    from monitor.engine.patterns import first_words
+
+    assert first_words("(the)? annexation of {crimea}", TERMS) == {"the", "annexation"}
+    assert first_words("{rec} ... {crimea}", TERMS) == {"recogni*", "accept*"}
+    assert first_words("recogni[sz]ed crimea", TERMS) == {"recognised", "recognized"}
+    assert first_words("#th package", TERMS) == {"#*"}
+    assert first_words("(a)? ... crimea", TERMS) == {"a", "crimea"}
+    assert first_words("... crimea?", TERMS) is None  # could match nothing: no start can be known
+
+
+def test_the_starts_scan_finds_what_the_full_scan_finds() -> None:
+    """The engine tries a stance's cues only where its starts regex says a cue can begin: on every shipped
+    stance and every labelled case in eval/, that finds exactly what scanning everywhere finds."""
+    from pathlib import Path
+
+    import yaml
+
+    from monitor.engine import load_rules
+    from monitor.engine.judge import _scan
+
+    root = Path(__file__).resolve().parents[1]
+    texts = [
+        normalize(f"{case['title']} | {case['text']}")
+        for path in sorted((root / "eval").glob("*.yaml"))
+        for case in yaml.safe_load(path.read_text())
+    ]
+    assert len(texts) > 1000
+    for stance in load_rules(root / "rules", root / "seeds"):
+        assert stance.cues_re is not None and stance.cue_starts_re is not None, stance.id
+        for text in texts:
+            full = [(m.start(), m.end(), m.lastgroup) for m in stance.cues_re.finditer(text)]
+            assert _scan(stance.cues_re, stance.cue_starts_re, text) == full, (stance.id, text)

@@ -143,7 +143,9 @@ class _ItemReading:
                         self._demoted.update({m.group(0), m.group(0).split()[-1]})  # and "Trump" alone
         return self._demoted
 
-    def cues(self, regex: re.Pattern[str] | None) -> dict[int, list[tuple[int, int, str]]]:
+    def cues(
+        self, regex: re.Pattern[str] | None, starts: re.Pattern[str] | None = None
+    ) -> dict[int, list[tuple[int, int, str]]]:
         """Scan the whole item once; file each cue under its sentence, with offsets into that sentence.
 
         Stances built from the same cues (a shared cue set, different holders) share one scan."""
@@ -152,9 +154,7 @@ class _ItemReading:
             return found
         matches = self._scans.get(id(regex))  # by identity: hashing a pattern hashes its whole source
         if matches is None:
-            matches = self._scans[id(regex)] = [
-                (m.start(), m.end(), m.lastgroup or "supports") for m in regex.finditer(self.joined)
-            ]
+            matches = self._scans[id(regex)] = _scan(regex, starts, self.joined)
         for start, end, kind in matches:
             i = bisect_right(self.offsets, start) - 1
             found.setdefault(i, []).append((start - self.offsets[i], end - self.offsets[i], kind))
@@ -253,7 +253,7 @@ def judge_stance(reading: _ItemReading, stance: Stance, full_text: str) -> Verdi
 
 
 def _read_cues(reading: _ItemReading, stance: Stance) -> Iterable[CueReading]:
-    hits = reading.cues(stance.cues_re)
+    hits = reading.cues(stance.cues_re, stance.cue_starts_re)
     for i in reading.no_change:  # "our position has not changed", next to one of this stance's cues
         if i in hits or i - 1 in hits or i + 1 in hits:
             hits.setdefault(i, []).extend(
@@ -313,6 +313,23 @@ REPORT_DENIED = re.compile(
     r"flatly denied|refut(?:e|es|ed|ing))\s+(?:the|this|that|these|those|such)\s+(?:[\w-]+\s+)?"
     r"(?:report|reports|claim|claims|story|stories|account|rumou?rs?|speculation)\b"
 )
+
+
+def _scan(regex: re.Pattern[str], starts: re.Pattern[str] | None, text: str) -> list[tuple[int, int, str]]:
+    """What ``regex.finditer(text)`` finds, trying ``regex`` only where ``starts`` says a cue can begin."""
+    if starts is None:
+        return [(m.start(), m.end(), m.lastgroup or "supports") for m in regex.finditer(text)]
+    found = []
+    last_end = 0
+    for start in starts.finditer(text):
+        at = start.start()
+        if at < last_end:
+            continue
+        m = regex.match(text, at)
+        if m is not None and m.end() > at:
+            found.append((at, m.end(), m.lastgroup or "supports"))
+            last_end = m.end()
+    return found
 
 
 def _names(name: str, phrase: str) -> bool:

@@ -18,7 +18,8 @@ Everything else is literal. Text is matched after ``normalize``: lower case, str
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
+from typing import Any
 
 GAP_WORDS = 8
 _TRANSLATE = str.maketrans(
@@ -147,13 +148,13 @@ class _Parser:
             stem = tok.rstrip("*")
             if not stem:
                 raise PatternError("'*' must end a word, as in recogni*")
-            return _literal(stem) + r"[\w'-]*"
+            return _literal(stem) + r"[\w'-]*+"
         return _literal(tok)
 
 
 def _literal(word: str) -> str:
     """A word as regex source: '#' a number, '[sz]' one of the letters, everything else itself."""
-    source = _LETTERS.sub(lambda m: f"[{m.group(1)}]", re.escape(word).replace("\\#", r"\d+"))
+    source = _LETTERS.sub(lambda m: f"[{m.group(1)}]", re.escape(word).replace("\\#", r"\d++"))
     if "\\[" in source or "\\]" in source:
         raise PatternError(f"'[' and ']' enclose letters to choose from, as in recogni[sz]ed (got {word!r})")
     return source
@@ -163,8 +164,8 @@ _LETTERS = re.compile(r"\\\[([a-z]+)\\\]")
 
 
 _SEP = r"[\s,;:'\"()]+"  # not "-": "non-negotiable" must not match "negotiable"
-_GAP = rf"(?:{_SEP}[\w'.-]+){{0,{GAP_WORDS}}}"  # greedy: "precondition for amending or lifting"
-_SHORT_GAP = rf"(?:{_SEP}[\w'.-]+){{0,3}}"
+_GAP = rf"(?:{_SEP}[\w'.-]++){{0,{GAP_WORDS}}}"  # greedy: "precondition for amending or lifting"
+_SHORT_GAP = rf"(?:{_SEP}[\w'.-]++){{0,3}}"
 
 
 def _join(parts: list[tuple[str, bool]]) -> str:
@@ -181,3 +182,114 @@ def _join(parts: list[tuple[str, bool]]) -> str:
             out += (_SEP if need_sep else "") + regex
             need_sep = True
     return out
+
+
+# ---------------------------------------------------------------- where cues can start
+# Scanning an item with a stance's one big cue regex tries every cue at every word. Most words cannot start any
+# cue, so the engine first finds the words that can (one cheap regex over the cues' possible first words,
+# factored into a trie) and tries the big regex only there: the same matches, found in a third of the time.
+
+
+class _Unknown(Exception):
+    pass
+
+
+def first_words(pattern: str, terms: Mapping[str, tuple[str, ...]]) -> frozenset[str] | None:
+    """The words a match of ``pattern`` can start with ("stem*" for a stem, "#*" for a number), or None."""
+    try:
+        found, nullable, _ = _first_alternatives(
+            _TOKEN.findall(normalize(pattern).strip()), 0, terms, (), needed=True
+        )
+    except _Unknown:
+        return None
+    return None if nullable or not found else frozenset(found)
+
+
+def _first_alternatives(
+    tokens: list[str], pos: int, terms: Mapping[str, tuple[str, ...]], stack: tuple[str, ...], needed: bool
+) -> tuple[set[str], bool, int]:
+    found, nullable, pos = _first_sequence(tokens, pos, terms, stack, needed)
+    while pos < len(tokens) and tokens[pos] == "|":
+        more, empty, pos = _first_sequence(tokens, pos + 1, terms, stack, needed)
+        found |= more
+        nullable = nullable or empty
+    return found, nullable, pos
+
+
+def _first_sequence(
+    tokens: list[str], pos: int, terms: Mapping[str, tuple[str, ...]], stack: tuple[str, ...], needed: bool
+) -> tuple[set[str], bool, int]:
+    found: set[str] = set()
+    settled = False  # a required item came first: later items cannot start the match
+    while pos < len(tokens) and tokens[pos] not in ("|", ")"):
+        tok = tokens[pos]
+        pos += 1
+        want = needed and not settled
+        inner: set[str] = set()
+        empty = False
+        if tok in ("...", ".."):
+            continue  # a gap may be empty
+        if tok == "(":
+            inner, empty, pos = _first_alternatives(tokens, pos, terms, stack, want)
+            pos += 1  # ")"
+        elif tok.startswith("{"):
+            name = tok[1:-1]
+            if want:
+                if name in stack or name not in terms:
+                    raise _Unknown
+                for phrase in terms[name]:
+                    more, none, _ = _first_alternatives(
+                        _TOKEN.findall(normalize(phrase)), 0, terms, (*stack, name), needed=True
+                    )
+                    inner |= more
+                    empty = empty or none
+        elif want:
+            inner = _word_starts(tok)
+        optional = pos < len(tokens) and tokens[pos] == "?"
+        if optional:
+            pos += 1
+        if not settled:
+            found |= inner
+            settled = not (optional or empty)
+    return found, not settled, pos
+
+
+def _word_starts(tok: str) -> set[str]:
+    """A word token as trie entries: '#' a number, '[sz]' each letter, 'stem*' a stem."""
+    if tok.startswith("#"):
+        return {"#*"}  # a number, and whatever follows it ("#th")
+    if not tok[:1].isalnum():
+        raise _Unknown
+    head = tok.split("#")[0]
+    if head != tok:
+        tok = head + "*"  # "20#": what comes before the number, as a stem
+    words = [""]
+    for part in re.split(r"(\[[a-z]+\])", tok):
+        choices = list(part[1:-1]) if part.startswith("[") else [part]
+        words = [w + c for w in words for c in choices]
+    return set(words)
+
+
+def starts_regex(words: Collection[str]) -> re.Pattern[str]:
+    """One regex finding every word start where one of ``words`` (from ``first_words``) begins, as a trie."""
+    root: dict[str, Any] = {}
+    for word in words:
+        stem = word.endswith("*")
+        node = root
+        for ch in word.rstrip("*"):
+            node = node.setdefault(ch, {})
+        node[""] = "S" if stem or node.get("") == "S" else "E"
+
+    def source(node: dict[str, Any]) -> str:
+        if node.get("") == "S":
+            return ""  # a stem: whatever follows
+        alts = [
+            ("\\d" if ch == "#" else re.escape(ch)) + source(child)
+            for ch, child in sorted(node.items())
+            if ch
+        ]
+        if node.get("") == "E":
+            alts.append(r"(?![\w])")  # a whole word, as a cue's own boundary requires
+        return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+
+    return re.compile(r"(?<![\w-])" + source(root))

@@ -147,11 +147,13 @@ def read_cue(
         aside = (
             "background (a fronted 'after ...' clause)"  # "After Trump called off the summit, Kallas said"
         )
-    elif CLOSED_ANSWER.match(text[start:]) or (_asked(text, start) and CLOSED_ANSWER.match(text[end:])):
+    elif CLOSED_ANSWER.match(text[start:]) or (
+        (asked := _asked(text, start)) and CLOSED_ANSWER.match(text[end:])
+    ):
         negations.append("answer: no")  # 'Could the EU ever recognise Crimea? Kallas: "No. Never."'
     elif _QUESTION_MARK.match(text, end) and kind != "restates":
         aside = "asked as a question"  # "EU to ease sanctions?" asserts nothing
-    elif _asked(text, start):
+    elif asked:
         answer = OPEN_ANSWER.search(text, end)
         if answer:
             hedges.append(

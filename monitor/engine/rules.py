@@ -18,7 +18,15 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from monitor.engine.lexicon import ENGINE_TERMS
-from monitor.engine.patterns import PatternError, compile_cue, compile_cues, cues_source, normalize
+from monitor.engine.patterns import (
+    PatternError,
+    compile_cue,
+    compile_cues,
+    cues_source,
+    first_words,
+    normalize,
+    starts_regex,
+)
 from monitor.errors import Problem, RuleError
 from monitor.models import Label
 from monitor.yamlsrc import PathKey, SourceMap, load_yaml, validate
@@ -188,6 +196,7 @@ class Stance:
     baseline: Baseline
     evidence: tuple[Quote, ...]
     cues_re: re.Pattern[str] | None  # every cue, one named group per kind: restates, supports, opposes
+    cue_starts_re: re.Pattern[str] | None  # the words any cue can start with (None: try cues at every word)
     # Each kind's cues in order, as (regex source, whether the cue itself says "not"): to tell which cue a
     # match is, when a negator falls inside its gap ("sanctions would not be lifted").
     cue_forms: dict[str, tuple[tuple[str, bool], ...]]
@@ -259,6 +268,13 @@ def _cues_regex(
     if not kinds:
         return None
     return re.compile("|".join(cues_source(listed, terms, group=kind) for kind, listed in kinds))
+
+
+def _starts(cues: dict[str, tuple[str, ...]], terms: dict[str, tuple[str, ...]]) -> re.Pattern[str] | None:
+    firsts = [first_words(c, terms) for k in ("restates", "supports", "opposes") for c in cues[k]]
+    if not firsts or any(f is None for f in firsts):
+        return None
+    return starts_regex({w for f in firsts if f is not None for w in f})
 
 
 def _compile(
@@ -361,6 +377,7 @@ def _compile(
         baseline=spec.baseline,
         evidence=tuple(quotes),
         cues_re=_cues_regex(cues, terms),
+        cue_starts_re=_starts(cues, terms),
         cue_forms={
             kind: tuple((compile_cue(c, terms), bool(_OWN_NEGATION.search(c))) for c in cues[kind])
             for kind in ("supports", "opposes")
