@@ -693,3 +693,26 @@ def test_a_possessor_owns_the_recognition_it_makes(shipped_engine: Engine) -> No
     assert verdict(shipped_engine, US_CRIMEA, text).label == "shift"
     text = "Kyiv condemned Russia's recognition of Crimea's so-called independence in 2014."
     assert verdict(shipped_engine, US_CRIMEA, text).label == "none"
+
+
+@pytest.mark.parametrize(
+    ("stance", "text", "label"),
+    [
+        # "..., including by the United States": the agent after the comma
+        (
+            US_CRIMEA,
+            "Under one clause, Crimea would be recognised as de facto Russian, including by the United States.",
+            "shift",
+        ),
+        # "the Union, which until now has accused the Kremlin of playing for time": what it used to say
+        (
+            "eu-russia-bad-faith",
+            "It was a marked change of tone from the Union, which until now has accused the Kremlin of playing for time.",
+            "none",
+        ),
+    ],
+)
+def test_agents_after_a_comma_and_past_lines(
+    shipped_engine: Engine, stance: str, text: str, label: str
+) -> None:
+    assert verdict(shipped_engine, stance, text).label == label

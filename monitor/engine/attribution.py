@@ -100,6 +100,7 @@ _HEADLINE_VERB = re.compile(
 )
 _RELATIVE = re.compile(r", (?:which|who) ")
 _PASSIVE_BY = re.compile(r" (?:was|were|is|are|has been|have been|had been) (?:\w+ ){0,2}?\w+ed by (?:the )?")
+_INCLUDING_BY = re.compile(r"(?:including|even|also|notably) by\s")
 _RELATIVE_ASIDE = re.compile(r",\s*(?:who|whose|which)\b[^,]*,?")
 _PARENTHETICAL = re.compile(r"(?:who|which|whose|[a-z]+ing|[a-z]+ed)\b")
 _NOT_A_NAME = re.compile(
@@ -633,6 +634,8 @@ class SentenceReader:
             not found.known
         ):  # a cue ahead of its subject: "Under its 18th package the bloc ...", "... by the Council"
             cut = CLAUSE_BREAK.search(self.text, end)
+            if cut is not None and _INCLUDING_BY.match(self.text, cut.end()):
+                cut = CLAUSE_BREAK.search(self.text, cut.end())  # "..., including by the United States"
             after = [
                 m for m in self._mentions if end <= m.start() and (cut is None or m.end() <= cut.start())
             ]

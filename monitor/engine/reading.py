@@ -141,7 +141,7 @@ def read_cue(
         aside = "speculation"  # "some diplomats in Brussels speculated that the bloc could ..."
     elif _pressed(text, start):
         aside = "pressed by others"  # "Europe may come under heavy pressure to ease its sanctions"
-    elif _earlier_position(text, start):
+    elif _earlier_position(text, start) or _PAST_LINE.search(text, max(0, start - 80), start):
         aside = "background (an earlier position)"  # "softer than the bloc's earlier insistence that ..."
     elif _FRONTED_CLAUSE.match(text) and start < text.find(","):
         aside = (
@@ -285,6 +285,11 @@ _NOBODY_SAYS = re.compile(
     r"(?<![\w-])(nothing|no one|nobody|none|no sign|no evidence|no indication|no signal)(?![\w-])[^,;]{0,60}$"
 )
 _IF_CLAUSE = re.compile(r"[\"'(]?\s*if\s[^,;:]*$")  # a sentence that opens with its condition, up to the cue
+# "the Union, which until now has accused the Kremlin of playing for time": what it used to say
+_PAST_LINE = re.compile(
+    r"(?<![\w-])(?:until now|until recently|previously|so far|had long|has long|long)\s+(?:has |had )?"
+    r"(?:accused|said|insisted|argued|maintained|warned|called|described)\b[^,;]*$"
+)
 _SPECULATIVE_NOUN = re.compile(
     r"(?<![\w-])(?:chances?|odds|probability|likelihood|prospects?|possibility) (?:is |are |was )?that\s[^,;]*$"
 )
