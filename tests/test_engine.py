@@ -716,3 +716,44 @@ def test_agents_after_a_comma_and_past_lines(
     shipped_engine: Engine, stance: str, text: str, label: str
 ) -> None:
     assert verdict(shipped_engine, stance, text).label == label
+
+
+@pytest.mark.parametrize(
+    ("stance", "text", "label"),
+    [
+        # ", which shows that ..." opens a clause negation does not reach
+        (
+            "eu-russia-bad-faith",
+            "Putin stayed away. \"He was not there, which shows that he doesn't want peace,\" the EU's foreign policy chief said.",
+            "hold",
+        ),
+        # a spaced dash opens one too
+        (
+            CRIMEA,
+            "EU leaders said borders must not be altered by force - the principle on which Brussels has refused to accept the annexation of Crimea.",
+            "hold",
+        ),
+        # inside somebody's reported claim, the EU as a clause subject is talked about, not speaking
+        (
+            SANCTIONS,
+            "Hungary's foreign minister said that once Washington and Moscow reached a deal, the EU would have no choice but to lift its sanctions on Russia.",
+            "none",
+        ),
+        # "every member state except Hungary": not Hungary
+        (
+            SANCTIONS,
+            "Leaders of every EU member state except Hungary said the EU would keep its sanctions on Russia.",
+            "hold",
+        ),
+        # "Fico lifted his veto, allowing EU ambassadors to approve ...": the ambassadors act
+        (
+            SANCTIONS,
+            "Robert Fico lifted his objection, allowing EU ambassadors to approve an 18th package of sanctions on Russia.",
+            "hold",
+        ),
+    ],
+)
+def test_clauses_claims_exceptions_and_enabled_actors(
+    shipped_engine: Engine, stance: str, text: str, label: str
+) -> None:
+    assert verdict(shipped_engine, stance, text).label == label

@@ -103,9 +103,6 @@ VALIDATION_FLOORS = {
     "holdout-m.yaml": (0.95, 0.85, 0.85),  # now 1.00 / 0.91 / 0.94
     "holdout-an.yaml": (0.95, 0.80, 0.85),  # first and current score 1.00 / 0.85 / 0.91
     "holdout-ap.yaml": (0.95, 0.85, 0.90),  # 1.00 / 0.93 / 0.94
-    "holdout-aq.yaml": (0.95, 0.60, 0.75),  # 1.00 / 0.69 / 0.81
-    "holdout-ar.yaml": (0.95, 0.65, 0.80),  # 1.00 / 0.73 / 0.88
-    "holdout-as.yaml": (0.80, 0.85, 0.78),  # 0.83 / 0.91 / 0.83
 }
 
 

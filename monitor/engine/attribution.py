@@ -100,6 +100,12 @@ _HEADLINE_VERB = re.compile(
 )
 _RELATIVE = re.compile(r", (?:which|who) ")
 _PASSIVE_BY = re.compile(r" (?:was|were|is|are|has been|have been|had been) (?:\w+ ){0,2}?\w+ed by (?:the )?")
+_EXCEPT = re.compile(r"(?<![\w-])(?:except|apart from|other than|excluding)\s+$")
+# "Fico lifted his veto, allowing EU ambassadors to approve ...": the ones allowed act
+_ENABLED = re.compile(
+    r"(?<![\w-])(?:allow(?:s|ed|ing)?|enabl(?:e|es|ed|ing)|clear(?:s|ed|ing)? the way for|pav(?:e|es|ed|ing) the way for)"
+    r"\s+((?:[\w'.-]+\s+){1,5}?)to\s"
+)
 _INCLUDING_BY = re.compile(r"(?:including|even|also|notably) by\s")
 _RELATIVE_ASIDE = re.compile(r",\s*(?:who|whose|which)\b[^,]*,?")
 _PARENTHETICAL = re.compile(r"(?:who|which|whose|[a-z]+ing|[a-z]+ed)\b")
@@ -331,7 +337,17 @@ class SentenceReader:
         remarks = self._remarks_by(start)
         if remarks.known:
             return remarks
+        enabled = None
+        for m in _ENABLED.finditer(self.text, max(0, start - 120), start):
+            enabled = m
+        if enabled is not None and not STRONG_BREAK.search(self.text, enabled.end(), start):
+            who = enabled.group(1).strip()
+            if self._has_actor(who) and not PRONOUNS.fullmatch(who):
+                return self._resolve(who, "enabled")
         clause = self._clause_subject(lo, start)
+        if clause.known and clause.via == "main-clause" and before:
+            # "Szijjarto said that once ..., the EU would have no choice but to lift ...": his claim about the EU
+            clause = NOBODY
         if clause.known and clause.via == "main-clause" and not before:
             # "Instead of a ceasefire, Russia answers with drones, the EU's spokesperson said": she said it
             for post in _POST_FRAME.finditer(self.text, end):
@@ -390,7 +406,11 @@ class SentenceReader:
         window = self.text[max(0, verb_start - 100) : verb_start]
         breaks = list(CLAUSE_BREAK.finditer(window))
         offset = max(0, verb_start - 100) + (breaks[-1].end() if breaks else 0)
-        mentions = [m for m in self._mentions if offset <= m.start() and m.end() <= verb_start]
+        mentions = [
+            m
+            for m in self._mentions
+            if offset <= m.start() and m.end() <= verb_start and not _EXCEPT.search(self.text, 0, m.start())
+        ]  # "leaders of every member state except Hungary said": not Hungary
         base = max(0, verb_start - 100)
         if not mentions and len(breaks) >= 2 and not self.text[offset:verb_start].strip():
             # "Charles Michel, attending in person, said" / "Kurt Volker, who served as ..., said": the one before

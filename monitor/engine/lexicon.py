@@ -264,7 +264,7 @@ OMISSION = words_re(
     r"drop(?:s|ped|ping)? (?:the |its |their )?(?:\w+ )?(?:line|pledge|reference|language|wording|commitment|phrase|words)",
     r"omit(?:s|ted|ting)?",
     r"no longer (?:carr|contain|includ|us|mention|repeat|say|refer)\w*",
-    r"declin(?:e|es|ed|ing) to repeat",
+    r"declin(?:e|es|ed|ing) to (?:repeat|reaffirm)",
     r"remov(?:e|es|ed|ing) (?:the |its )?(?:\w+ )?(?:line|reference|phrase|wording|language|words)",
     r"(?:stop|stops|stopped) (?:saying|repeating|calling|describing)",
 )
@@ -395,7 +395,7 @@ BACKGROUND = re.compile(
 EARLIER_POSITION = re.compile(
     r"(?<![\w-])(?:[\w-]+'s?|its|his|her|their) (?:earlier|previous|repeated|past|long-standing|longstanding|"
     r"original|initial|old|usual|customary|former) (?:charges?|insistence|claims?|calls?|warnings?|demands?|"
-    r"pledges?|line|view|assessment|accusations?|refrain|mantra|arguments?|position|stance)(?![\w-])"
+    r"pledges?|line|view|assessment|accusations?|refrain|mantra|arguments?|position|stance|appeals?)(?![\w-])"
 )
 # "X urged Y to ...": what follows is asked of Y. For a stance about the holder's own acts it is not the holder's act.
 REQUEST = re.compile(

@@ -106,6 +106,8 @@ def read_cue(
             )  # "... would not be recognised, and slapped bans on"
         ):
             lo = brk.end()
+    for dash in _DASH.finditer(text, lo, start):  # "... by force - the principle on which ...": a new clause
+        lo = dash.end()
     window = text[lo:start]
     contrasts = [(m.start(), m.end()) for m in _CONTRAST_NOT.finditer(text, max(0, lo - 4), start)]
     # "attacked Zelensky for refusing to give up Crimea": the refusal is the one attacked, not the speaker's
@@ -306,7 +308,10 @@ _COORDINATED_PREDICATE = re.compile(r"(?:and|but) (?:then |also )?[a-z]+ed\b")
 _COORDINATED_NEGATION = re.compile(
     r"(?:and|or|nor) (?:does|do|did|will|would|has|have|can|could|shall) (?:not|never)\b"
 )
-_NEXT_REPORTED = re.compile(r"(?:and|but) (?:that|said|added|says|adds)\b")
+_DASH = re.compile(r"\s-\s")
+_NEXT_REPORTED = re.compile(
+    r"(?:and|but) (?:that|said|added|says|adds)\b|(?:which|this|that) (?:shows|proves|means|suggests|indicates|demonstrates)\b"
+)
 _QUESTION_MARK = re.compile(r"[^.!?;:]*\?")  # the cue's sentence (or clause) ends with a question mark
 _FRONTED_CLAUSE = re.compile(
     r"^(?:after|following|before|since|when|as|once|while)\s+(?:[\w'-]+\s+){0,3}?(?:\w+ed|had|was|were|has)\b"
