@@ -103,6 +103,9 @@ VALIDATION_FLOORS = {
     "holdout-m.yaml": (0.95, 0.85, 0.85),  # now 1.00 / 0.91 / 0.94
     "holdout-an.yaml": (0.95, 0.80, 0.85),  # first and current score 1.00 / 0.85 / 0.91
     "holdout-ap.yaml": (0.95, 0.85, 0.90),  # 1.00 / 0.93 / 0.94
+    "holdout-at.yaml": (0.80, 0.75, 0.72),  # 0.85 / 0.85 / 0.78
+    "holdout-au.yaml": (0.85, 0.90, 0.88),  # 0.92 / 1.00 / 0.94
+    "holdout-av.yaml": (0.95, 0.60, 0.75),  # 1.00 / 0.69 / 0.80
 }
 
 
