@@ -100,3 +100,18 @@ def test_the_starts_scan_finds_what_the_full_scan_finds() -> None:
         for text in texts:
             full = [(m.start(), m.end(), m.lastgroup) for m in stance.cues_re.finditer(text)]
             assert _scan(stance.cues_re, stance.cue_starts_re, text) == full, (stance.id, text)
+
+
+def test_a_leading_optional_word_is_paired_with_the_next() -> None:
+    from monitor.engine.patterns import start_keys
+
+    assert start_keys("(the)? annexation of {crimea}", TERMS) == {"the annexation", "annexation"}
+    assert start_keys("(its|the)? {rec} ... {crimea}", TERMS) == {
+        "its recogni*",
+        "the recogni*",
+        "its accept*",
+        "the accept*",
+        "recogni*",
+        "accept*",
+    }
+    assert start_keys("annexation of {crimea}", TERMS) == {"annexation"}

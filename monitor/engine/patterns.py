@@ -270,6 +270,30 @@ def _word_starts(tok: str) -> set[str]:
     return set(words)
 
 
+def start_keys(pattern: str, terms: Mapping[str, tuple[str, ...]]) -> frozenset[str] | None:
+    """Like ``first_words``, but a leading optional word is paired with the word after it ("(the)? annexation"
+    gives "the annexation" and "annexation", not "the"): so "the" alone, the commonest word, starts nothing."""
+    firsts = first_words(pattern, terms)
+    if firsts is None:
+        return None
+    tokens = _TOKEN.findall(normalize(pattern).strip())
+    if tokens[:1] == ["("] and ")" in tokens:
+        close = tokens.index(")")
+        options, rest = tokens[1:close:2], tokens[close + 1 :]
+        if tokens[2:close:2] != ["|"] * (len(options) - 1):
+            return firsts  # not a plain list of words
+    elif len(tokens) > 1:
+        options, rest = tokens[:1], tokens[1:]
+    else:
+        return firsts
+    if rest[:1] != ["?"] or not all(w.isalpha() for w in options):
+        return firsts
+    after = first_words(" ".join(rest[1:]), terms) if len(rest) > 1 else None
+    if after is None:
+        return firsts
+    return frozenset({f"{o} {w}" for o in options for w in after} | after)
+
+
 def starts_regex(words: Collection[str]) -> re.Pattern[str]:
     """One regex finding every word start where one of ``words`` (from ``first_words``) begins, as a trie."""
     root: dict[str, Any] = {}
@@ -284,7 +308,7 @@ def starts_regex(words: Collection[str]) -> re.Pattern[str]:
         if node.get("") == "S":
             return ""  # a stem: whatever follows
         alts = [
-            ("\\d" if ch == "#" else re.escape(ch)) + source(child)
+            {"#": "\\d", " ": _SEP}.get(ch, re.escape(ch)) + source(child)
             for ch, child in sorted(node.items())
             if ch
         ]
@@ -292,4 +316,4 @@ def starts_regex(words: Collection[str]) -> re.Pattern[str]:
             alts.append(r"(?![\w])")  # a whole word, as a cue's own boundary requires
         return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
 
-    return re.compile(r"(?<![\w-])" + source(root))
+    return re.compile(r"(?<![\w-])(?=" + source(root) + ")")  # zero-width: keys of two words overlap

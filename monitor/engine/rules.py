@@ -23,8 +23,8 @@ from monitor.engine.patterns import (
     compile_cue,
     compile_cues,
     cues_source,
-    first_words,
     normalize,
+    start_keys,
     starts_regex,
 )
 from monitor.errors import Problem, RuleError
@@ -271,7 +271,7 @@ def _cues_regex(
 
 
 def _starts(cues: dict[str, tuple[str, ...]], terms: dict[str, tuple[str, ...]]) -> re.Pattern[str] | None:
-    firsts = [first_words(c, terms) for k in ("restates", "supports", "opposes") for c in cues[k]]
+    firsts = [start_keys(c, terms) for k in ("restates", "supports", "opposes") for c in cues[k]]
     if not firsts or any(f is None for f in firsts):
         return None
     return starts_regex({w for f in firsts if f is not None for w in f})
