@@ -115,3 +115,18 @@ def test_a_leading_optional_word_is_paired_with_the_next() -> None:
         "accept*",
     }
     assert start_keys("annexation of {crimea}", TERMS) == {"annexation"}
+
+
+def test_word_lists_spell_out_small_regexes_into_a_trie() -> None:
+    from monitor.engine.lexicon import _spelled_out, words_re
+
+    assert _spelled_out("analysts?") == {"analyst", "analysts"}
+    assert _spelled_out("(?:the )?guardian") == {"guardian", "the guardian"}
+    assert _spelled_out(r"\w+n't") is None  # not a small finite set: kept as a regex
+    regex = words_re("the eu", "the european union", "analysts?", r"\w+n't")
+    assert [m.group(0) for m in regex.finditer("the european union and analysts said they didn't")] == [
+        "the european union",
+        "analysts",
+        "didn't",
+    ]
+    assert regex.search("the eurozone") is None  # whole words only

@@ -9,11 +9,89 @@ All lists are matched on normalised (lower-case) text, on word boundaries.
 from __future__ import annotations
 
 import re
+from re import _constants as _sre  # type: ignore[attr-defined]
+from re import _parser as _sre_parser  # type: ignore[attr-defined]
+from typing import Any
 
 
 def words_re(*phrases: str) -> re.Pattern[str]:
-    """A regex matching any of ``phrases`` on word boundaries; phrases may hold regex syntax."""
-    return re.compile(r"(?<![\w-])(?:" + "|".join(sorted(phrases, key=len, reverse=True)) + r")(?![\w-])")
+    """A regex matching any of ``phrases`` on word boundaries; phrases may hold regex syntax.
+
+    Phrases whose regex stands for a few plain strings ("analysts?", "(?:the )?guardian") are spelled out and
+    factored into a trie, so a position is tried against a handful of characters, not hundreds of phrases; the
+    longest phrase that matches at a position wins, as it would in a longest-first alternation."""
+    literal: set[str] = set()
+    other: list[str] = []
+    for phrase in phrases:
+        strings = _spelled_out(phrase)
+        if strings is None:
+            other.append(phrase)
+        else:
+            literal.update(strings)
+    # phrases kept as regex first (longest first, as before), then the trie of the spelled-out ones
+    alternatives = sorted(other, key=len, reverse=True) + ([_trie(literal)] if literal else [])
+    return re.compile(r"(?<![\w-])(?:" + "|".join(alternatives) + r")(?![\w-])")
+
+
+def _spelled_out(phrase: str, limit: int = 64) -> set[str] | None:
+    """Every string ``phrase`` matches, when it is a small finite set of plain text; else None."""
+    try:
+        parsed = list(_sre_parser.parse(phrase))
+    except re.error:
+        return None
+
+    def strings(items: list[tuple[Any, Any]]) -> set[str] | None:
+        out = {""}
+        for op, av in items:
+            if op is _sre.LITERAL:
+                options = {chr(av)}
+            elif op is _sre.IN and all(kind is _sre.LITERAL for kind, _ in av):
+                options = {chr(value) for _, value in av}
+            elif op is _sre.SUBPATTERN:
+                found = strings(list(av[-1]))
+                if found is None:
+                    return None
+                options = found
+            elif op is _sre.BRANCH:
+                options = set()
+                for alternative in av[1]:
+                    found = strings(list(alternative))
+                    if found is None:
+                        return None
+                    options |= found
+            elif op is _sre.MAX_REPEAT and av[0] == 0 and av[1] == 1:
+                found = strings(list(av[2]))
+                if found is None:
+                    return None
+                options = found | {""}
+            else:
+                return None
+            out = {a + b for a in out for b in options}
+            if len(out) > limit:
+                return None
+        return out
+
+    found = strings(parsed)
+    return found if found and "" not in found else None
+
+
+def _trie(words: set[str]) -> str:
+    root: dict[str, Any] = {}
+    for word in words:
+        node = root
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = True
+
+    def source(node: dict[str, Any]) -> str:
+        alts = [re.escape(ch) + source(child) for ch, child in sorted(node.items()) if ch]
+        if "" in node:
+            alts.append("")  # a whole phrase ends here; longer ones were tried first
+        if len(alts) == 1:
+            return alts[0]
+        return "(?:" + "|".join(alts) + ")"
+
+    return source(root)
 
 
 # Terms a rule's cues may use as {name}; a rule's own `terms` override these.
