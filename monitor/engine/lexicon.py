@@ -13,6 +13,8 @@ from re import _constants as _sre  # type: ignore[attr-defined]
 from re import _parser as _sre_parser  # type: ignore[attr-defined]
 from typing import Any
 
+from monitor.engine.trie import trie_source
+
 
 def words_re(*phrases: str) -> re.Pattern[str]:
     """A regex matching any of ``phrases`` on word boundaries; phrases may hold regex syntax.
@@ -29,7 +31,9 @@ def words_re(*phrases: str) -> re.Pattern[str]:
         else:
             literal.update(strings)
     # phrases kept as regex first (longest first, as before), then the trie of the spelled-out ones
-    alternatives = sorted(other, key=len, reverse=True) + ([_trie(literal)] if literal else [])
+    alternatives = sorted(other, key=len, reverse=True) + (
+        [trie_source(dict.fromkeys(literal, ""))] if literal else []
+    )
     return re.compile(r"(?<![\w-])(?:" + "|".join(alternatives) + r")(?![\w-])")
 
 
@@ -73,25 +77,6 @@ def _spelled_out(phrase: str, limit: int = 64) -> set[str] | None:
 
     found = strings(parsed)
     return found if found and "" not in found else None
-
-
-def _trie(words: set[str]) -> str:
-    root: dict[str, Any] = {}
-    for word in words:
-        node = root
-        for ch in word:
-            node = node.setdefault(ch, {})
-        node[""] = True
-
-    def source(node: dict[str, Any]) -> str:
-        alts = [re.escape(ch) + source(child) for ch, child in sorted(node.items()) if ch]
-        if "" in node:
-            alts.append("")  # a whole phrase ends here; longer ones were tried first
-        if len(alts) == 1:
-            return alts[0]
-        return "(?:" + "|".join(alts) + ")"
-
-    return source(root)
 
 
 # Terms a rule's cues may use as {name}; a rule's own `terms` override these.

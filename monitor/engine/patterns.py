@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Mapping
-from typing import Any
+
+from monitor.engine.trie import STEM, trie_source
 
 GAP_WORDS = 8
 _TRANSLATE = str.maketrans(
@@ -296,24 +297,8 @@ def start_keys(pattern: str, terms: Mapping[str, tuple[str, ...]]) -> frozenset[
 
 def starts_regex(words: Collection[str]) -> re.Pattern[str]:
     """One regex finding every word start where one of ``words`` (from ``first_words``) begins, as a trie."""
-    root: dict[str, Any] = {}
-    for word in words:
-        stem = word.endswith("*")
-        node = root
-        for ch in word.rstrip("*"):
-            node = node.setdefault(ch, {})
-        node[""] = "S" if stem or node.get("") == "S" else "E"
-
-    def source(node: dict[str, Any]) -> str:
-        if node.get("") == "S":
-            return ""  # a stem: whatever follows
-        alts = [
-            {"#": "\\d", " ": _SEP}.get(ch, re.escape(ch)) + source(child)
-            for ch, child in sorted(node.items())
-            if ch
-        ]
-        if node.get("") == "E":
-            alts.append(r"(?![\w])")  # a whole word, as a cue's own boundary requires
-        return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
-
-    return re.compile(r"(?<![\w-])(?=" + source(root) + ")")  # zero-width: keys of two words overlap
+    ends: dict[str, str | None] = {w.rstrip("*"): STEM for w in words if w.endswith("*")}
+    ends.update({w: r"(?![\w])" for w in words if not w.endswith("*") and w not in ends})
+    # "#" a digit, " " the separator between two words; a whole word ends as a cue's own boundary requires
+    source = trie_source(ends, lambda ch: {"#": "\\d", " ": _SEP}.get(ch, re.escape(ch)))
+    return re.compile(r"(?<![\w-])(?=" + source + ")")  # zero-width: keys of two words overlap
