@@ -72,15 +72,15 @@ _NOT_NAMES = {
     "he",
     "she",
 }
-_PEOPLE = re.compile(
-    r"(?<![\w-])(?:scholars?|researchers?|fellows?|professors?|academics?|economists?|analysts?|strategists?|"
-    r"historians?|lawyers?|officials?|diplomats?|commentators?|columnists?|writers?|authors?|envoys?|"
-    r"ambassadors?|aides?|advisers?|advisors?)(?![\w-])"
-)
 # People who never speak for an institution they are "at" ("a senior fellow at a Washington think tank").
-_OUTSIDERS = re.compile(
-    r"(?<![\w-])(?:scholars?|researchers?|fellows?|professors?|academics?|economists?|analysts?|strategists?|"
-    r"historians?|lawyers?|commentators?|columnists?|writers?|authors?)(?![\w-])"
+_OUTSIDER_NOUNS = (
+    r"scholars?|researchers?|fellows?|professors?|academics?|economists?|analysts?|strategists?|historians?|lawyers?|"
+    r"commentators?|columnists?|writers?|authors?"
+)
+_OUTSIDERS = re.compile(rf"(?<![\w-])(?:{_OUTSIDER_NOUNS})(?![\w-])")
+# People named by what they do: outsiders, and officials who may speak for somebody ("an EU envoy").
+_PEOPLE = re.compile(
+    rf"(?<![\w-])(?:{_OUTSIDER_NOUNS}|officials?|diplomats?|envoys?|ambassadors?|aides?|advisers?|advisors?)(?![\w-])"
 )
 _REMARKS_BY = re.compile(
     r"(?<![\w-])(?:remarks|comments|statements?|words|claims?|assertion|warnings?|suggestion|admission|assurances?)"

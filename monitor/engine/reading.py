@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from monitor.engine.attribution import SentenceReader, Speaker
+from monitor.engine.attribution import RANK_BEFORE, SentenceReader, Speaker
 from monitor.engine.lexicon import (
     BACKGROUND,
     CLAUSE_BREAK,
@@ -333,14 +333,13 @@ def _asked(text: str, start: int) -> bool:
 _NO_LONGER = re.compile(r"(?<![\w-])(?:former|ex-|ex |then-|one-time|nominee|candidate|hopeful)")
 # "Russia's ambassador in Washington", "the Kremlin's envoy to Brussels": another's official posted there.
 _PLACE_BEFORE = re.compile(r"[\w-]+'s? (?:[\w-]+ ){1,3}(?:in|to|at) (?:the )?$")
-_FORMER = re.compile(r"(?:former|ex-|then-|one-time)\s*(?:[\w'-]+\s+){0,2}$")
 
 
 def is_holder(phrase: str, stance: Stance) -> bool:
     if _NO_LONGER.search(phrase):
         return False  # "Washington's former special representative", "ex-envoy Volker"
     for m in stance.holder_re.finditer(phrase):
-        if _FORMER.search(phrase[: m.start()]):
+        if RANK_BEFORE.search(phrase[: m.start()]):
             continue  # "Former Secretary of State Pompeo" no longer speaks for the holder
         if m.start() > 0 and _PLACE_BEFORE.search(phrase, 0, m.start()):
             continue  # "Russia's ambassador in Washington": a place where somebody else speaks
