@@ -112,20 +112,22 @@ class _ItemReading:
         self._readers: dict[int, SentenceReader] = {}
         self._scans: dict[int, list[tuple[int, int, str]]] = {}
         self._demoted: set[str] | None = None
+        self._denials: list[tuple[int, str]] | None = None
 
     def report_denied_by(self, stance: Stance) -> int:
         """The first sentence where the stance's holder denies a report ("called the report pure fiction"), or 0.
 
         What the item reported before that sentence (a newsletter's claim, a Russian daily's story) is the report,
         not the holder's position: the holder has just denied it."""
-        for i, text in enumerate(self.normalized):
-            if i == 0:
-                continue
-            for m in REPORT_DENIED.finditer(text):
-                speaker = self.reader(i).speaker_at(m.start(), m.end())
-                if speaker.known and is_holder(speaker.phrase, stance):
-                    return i
-        return 0
+        if self._denials is None:  # who denies a report where: the same for every stance, found once per item
+            self._denials = [
+                (i, speaker.phrase)
+                for i, text in enumerate(self.normalized)
+                if i > 0
+                for m in REPORT_DENIED.finditer(text)
+                if (speaker := self.reader(i).speaker_at(m.start(), m.end())).known
+            ]
+        return next((i for i, phrase in self._denials if is_holder(phrase, stance)), 0)
 
     @property
     def demoted(self) -> set[str]:
