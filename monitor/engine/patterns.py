@@ -18,7 +18,7 @@ Everything else is literal. Text is matched after ``normalize``: lower case, str
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 
 from monitor.engine.trie import STEM, trie_source
 
@@ -77,7 +77,12 @@ def cues_source(
     patterns: tuple[str, ...], terms: Mapping[str, tuple[str, ...]], group: str | None = None
 ) -> str:
     """Regex source for any of ``patterns``, on word boundaries, optionally as the named group ``group``."""
-    body = "|".join(f"(?:{compile_cue(p, terms)})" for p in patterns)
+    return alternation_source([compile_cue(p, terms) for p in patterns], group)
+
+
+def alternation_source(sources: Sequence[str], group: str | None = None) -> str:
+    """Regex source for any of the compiled cue ``sources``, on word boundaries, optionally as a named group."""
+    body = "|".join(f"(?:{source})" for source in sources)
     name = f"?P<{group}>" if group else "?:"
     return rf"(?<![\w-])({name}{body})(?![\w])"
 

@@ -20,9 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from monitor.engine.lexicon import ENGINE_TERMS
 from monitor.engine.patterns import (
     PatternError,
+    alternation_source,
     compile_cue,
-    compile_cues,
-    cues_source,
     normalize,
     start_keys,
     starts_regex,
@@ -260,14 +259,12 @@ def _index_terms(spec: _RuleSpec) -> tuple[str, ...]:
     return tuple(sorted(words))
 
 
-def _cues_regex(
-    cues: dict[str, tuple[str, ...]], terms: dict[str, tuple[str, ...]]
-) -> re.Pattern[str] | None:
+def _cues_regex(sources: dict[str, tuple[str, ...]]) -> re.Pattern[str] | None:
     """One scan finds every cue: where kinds start at the same place, a restatement wins, then the longer."""
-    kinds = [(k, cues[k]) for k in ("restates", "supports", "opposes") if cues[k]]
+    kinds = [(k, sources[k]) for k in ("restates", "supports", "opposes") if sources[k]]
     if not kinds:
         return None
-    return re.compile("|".join(cues_source(listed, terms, group=kind) for kind, listed in kinds))
+    return re.compile("|".join(alternation_source(listed, group=kind) for kind, listed in kinds))
 
 
 def _starts(cues: dict[str, tuple[str, ...]], terms: dict[str, tuple[str, ...]]) -> re.Pattern[str] | None:
@@ -317,18 +314,20 @@ def _compile(
         terms.update({k: tuple(v) for k, v in cue_set.terms.items()})
     terms.update({k: tuple(v) for k, v in spec.terms.items()})
     cues: dict[str, tuple[str, ...]] = {}
-    compiled: dict[str, re.Pattern[str] | None] = {}
+    sources: dict[str, tuple[str, ...]] = {}  # each cue compiled once, to regex source
     for kind in ("supports", "opposes", "restates", "ignore"):  # each cue compiles, or the rule says which
         own: list[str] = getattr(spec.cues, kind)
+        own_sources = []
         for i, cue in enumerate(own):
             try:
-                compile_cue(cue, terms)  # our language yields valid regex source: no re.compile per cue
+                own_sources.append(compile_cue(cue, terms))  # valid regex source: no re.compile per cue
             except PatternError as exc:
                 problems.append(smap.problem(("cues", kind, i), f"cue {cue!r} does not compile: {exc}"))
-        cues[kind] = (*(c for cue_set in used for c in getattr(cue_set, kind)), *own)
+        from_sets = tuple(c for cue_set in used for c in getattr(cue_set, kind))
+        cues[kind] = (*from_sets, *own)
         if len(problems) == start:
             try:
-                compiled[kind] = compile_cues(cues[kind], terms)
+                sources[kind] = (*(compile_cue(c, terms) for c in from_sets), *own_sources)
             except PatternError as exc:  # a shared cue broken by one of this rule's own terms
                 problems.append(
                     smap.problem(("terms",), f"the rule's terms break a shared {kind} cue: {exc}")
@@ -376,13 +375,13 @@ def _compile(
         proposition=spec.proposition,
         baseline=spec.baseline,
         evidence=tuple(quotes),
-        cues_re=_cues_regex(cues, terms),
+        cues_re=_cues_regex(sources),
         cue_starts_re=_starts(cues, terms),
         cue_forms={
-            kind: tuple((compile_cue(c, terms), bool(_OWN_NEGATION.search(c))) for c in cues[kind])
+            kind: tuple(zip(sources[kind], (bool(_OWN_NEGATION.search(c)) for c in cues[kind]), strict=True))
             for kind in ("supports", "opposes")
         },
-        ignore_re=compiled.get("ignore"),
+        ignore_re=re.compile(alternation_source(sources["ignore"])) if sources["ignore"] else None,
         severity=spec.severity,
         channels=tuple(spec.channels),
         template=spec.template,
