@@ -28,6 +28,7 @@ from monitor.engine.lexicon import (
     SPEECH_VERBS,
     STRONG_BREAK,
 )
+from monitor.engine.text import governing
 
 _POST_FRAME = re.compile(r",\s*([^,;]{1,90}?)\s+(" + SPEECH_VERBS.pattern + r")")
 _WORD = re.compile(r"[\w'-]+")
@@ -337,10 +338,8 @@ class SentenceReader:
         remarks = self._remarks_by(start)
         if remarks.known:
             return remarks
-        enabled = None
-        for m in _ENABLED.finditer(self.text, max(0, start - 120), start):
-            enabled = m
-        if enabled is not None and not STRONG_BREAK.search(self.text, enabled.end(), start):
+        enabled = governing(_ENABLED, self.text, start, 120)
+        if enabled is not None:
             who = enabled.group(1).strip()
             if self._has_actor(who) and not PRONOUNS.fullmatch(who):
                 return self._resolve(who, "enabled")
@@ -477,14 +476,8 @@ class SentenceReader:
 
     def _remarks_by(self, start: int) -> Speaker:
         """ "remarks by the bloc's top diplomat that the Kremlin had honoured the truce" -> the diplomat."""
-        found = None
-        for m in _REMARKS_BY.finditer(self.text, 0, start):
-            found = m
-        if (
-            found is None
-            or STRONG_BREAK.search(self.text, found.end(), start)
-            or not self._has_actor(found.group(1))
-        ):
+        found = governing(_REMARKS_BY, self.text, start, start)
+        if found is None or not self._has_actor(found.group(1)):
             return NOBODY
         return self._resolve(found.group(1).strip(), "remarks-by")
 

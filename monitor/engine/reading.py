@@ -32,7 +32,7 @@ from monitor.engine.lexicon import (
 )
 from monitor.engine.patterns import normalize
 from monitor.engine.rules import Stance
-from monitor.engine.text import Sentence
+from monitor.engine.text import Sentence, governing
 from monitor.models import FeedItem, Label
 
 WINDOW = 80  # characters before a cue in which negation and hedges are read
@@ -234,18 +234,12 @@ _PRESSURE_TO = re.compile(
 
 def _pressed(text: str, start: int) -> bool:
     """Whether the cue is what others press the speaker to do: "came under pressure from Washington to ..."."""
-    found = None
-    for m in _PRESSURE_TO.finditer(text, max(0, start - 100), start):
-        found = m
-    return found is not None and not STRONG_BREAK.search(text, found.end(), start)
+    return governing(_PRESSURE_TO, text, start, 100) is not None
 
 
 def _earlier_position(text: str, start: int) -> bool:
     """Whether the cue is the content of somebody's earlier position named as a thing, in the same clause."""
-    found = None
-    for m in EARLIER_POSITION.finditer(text, max(0, start - 100), start):
-        found = m
-    return found is not None and not STRONG_BREAK.search(text, found.end(), start)
+    return governing(EARLIER_POSITION, text, start, 100) is not None
 
 
 _CLAUSE_INSIDE = re.compile(r"(?<![\w-])(?:he|she|they|it|we|i|that|who|which)(?![\w-])")
@@ -321,13 +315,8 @@ _FRONTED_CLAUSE = re.compile(
 
 def _asked(text: str, start: int) -> bool:
     """Whether the cue sits in a question ("asked whether ... would remain involved if the next round ...")."""
-    questions = list(QUESTION.finditer(text, max(0, start - 160), start))
-    found = questions[-1] if questions else None
-    return (
-        found is not None
-        and not STRONG_BREAK.search(text, found.end(), start)
-        and "," not in text[found.end() : start]
-    )
+    found = governing(QUESTION, text, start, 160)
+    return found is not None and "," not in text[found.end() : start]
 
 
 _NO_LONGER = re.compile(r"(?<![\w-])(?:former|ex-|ex |then-|one-time|nominee|candidate|hopeful)")

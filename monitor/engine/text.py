@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from monitor.engine.lexicon import STRONG_BREAK
+
 _ABBREVIATIONS = {
     "mr",
     "mrs",
@@ -107,3 +109,14 @@ def item_sentences(title: str, text: str) -> list[Sentence]:
     """The title (as one sentence) followed by the body's sentences: an item is read as one whole."""
     sentences = [Sentence(title.strip(), 0, is_title=True)] if title.strip() else []
     return sentences + split_sentences(text)
+
+
+def governing(regex: re.Pattern[str], text: str, start: int, reach: int) -> re.Match[str] | None:
+    """The last match of ``regex`` ending within the ``reach`` characters before ``start`` that still governs
+    ``start``: no strong break (";", "but", "while" …) between the two. None if there is none."""
+    found = None
+    for m in regex.finditer(text, max(0, start - reach), start):
+        found = m
+    if found is None or STRONG_BREAK.search(text, found.end(), start):
+        return None
+    return found
